@@ -44,6 +44,7 @@ enum {
 	IFLA_CRAPVPN_KEY_LEN,	/* u32, reported only */
 	__IFLA_CRAPVPN_MAX
 };
+
 #define IFLA_CRAPVPN_MAX	(__IFLA_CRAPVPN_MAX - 1)
 
 /* Wire format: magic "crap", be16 length of the ciphertext, 2 reserved. */

@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build the module for KVER (default: the newest installed
+#                 kernel headers) and the tools
+# make check      unit tests and the whole VM suite (see README.md)
+# make help       every target
+KVER ?= $(shell ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
+KDIR ?= /lib/modules/$(KVER)/build
+W ?= 1
+
+all: module tools
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) C=2 CF=-D__CHECK_ENDIAN__ modules
+
+tools:
+	$(MAKE) -C tools
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools clean
+
+.PHONY: all module sparse tools clean

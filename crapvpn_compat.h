@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel API differences between the kernels crapvpn supports. Kbuild probes
+ * the headers it builds against (see Kbuild) instead of comparing version
+ * numbers, because distributions backport API changes.
+ */
+#ifndef _CRAPVPN_COMPAT_H
+#define _CRAPVPN_COMPAT_H
+
+#include <linux/netdevice.h>
+#include <net/udp_tunnel.h>
+
+#ifdef CRAPVPN_HAVE_NET_GSO_H
+#include <net/gso.h>	/* skb_gso_segment() moved here in 6.5 */
+#endif
+
+static inline void crapvpn_set_lltx(struct net_device *dev)
+{
+#ifdef CRAPVPN_HAVE_DEV_LLTX
+	dev->lltx = true;
+#else
+	dev->features |= NETIF_F_LLTX;
+#endif
+}
+
+/* 6.17 added IP(6)CB flags to the UDP tunnel transmit helpers. */
+#ifdef CRAPVPN_HAVE_XMIT_CB_FLAGS
+#define crapvpn_xmit4(...)	udp_tunnel_xmit_skb(__VA_ARGS__, 0)
+#define crapvpn_xmit6(...)	udp_tunnel6_xmit_skb(__VA_ARGS__, 0)
+#else
+#define crapvpn_xmit4(...)	udp_tunnel_xmit_skb(__VA_ARGS__)
+#define crapvpn_xmit6(...)	udp_tunnel6_xmit_skb(__VA_ARGS__)
+#endif
+
+/* 7.2 (and some stable kernels) take the struct sock, not the socket. */
+#ifdef CRAPVPN_HAVE_TUNNEL_SK_API
+#define crapvpn_setup_tunnel_sock(net, sock, cfg) \
+	setup_udp_tunnel_sock(net, (sock)->sk, cfg)
+#define crapvpn_tunnel_sock_release(sock) udp_tunnel_sock_release((sock)->sk)
+#else
+#define crapvpn_setup_tunnel_sock(net, sock, cfg) \
+	setup_udp_tunnel_sock(net, sock, cfg)
+#define crapvpn_tunnel_sock_release(sock) udp_tunnel_sock_release(sock)
+#endif
+
+#endif /* _CRAPVPN_COMPAT_H */

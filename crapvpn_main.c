@@ -1,0 +1,1087 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crapvpn: the CrapVPN tunnel as a kernel network device.
+ *
+ * A crapvpn device is a layer-3 point-to-point link. Each IP packet sent to
+ * it is XORed with a repeating key, prefixed with an 8-byte header and sent
+ * in one UDP datagram to the peer; datagrams arriving at the device's UDP
+ * port are checked, XORed back and handed to the stack. The bytes on the
+ * wire are those of the userspace CrapVPN, so either end can be either.
+ *
+ * The configuration (key, peer, ports, local address) lives in one
+ * RCU-managed struct crapvpn_conf: a packet sees all of the old or all of
+ * the new configuration, never a mix. The UDP socket belongs to the network
+ * namespace the device was created in and stays there if the device moves,
+ * as WireGuard's does.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ethtool.h>
+#include <linux/if_arp.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/dst_cache.h>
+#include <net/gro_cells.h>
+#include <net/ip6_route.h>
+#include <net/ip_tunnels.h>
+#include <net/ipv6.h>
+#include <net/ipv6_stubs.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/route.h>
+#include <net/rtnetlink.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+
+#include "crapvpn.h"
+#include "crapvpn_compat.h"
+
+/* The largest inner packet whose datagram still fits in an IPv4 packet. */
+#define CRAPVPN_MAX_MTU		(IP_MAX_MTU - CRAPVPN_OVERHEAD4)
+#define CRAPVPN_PATH_MTU	1500
+
+/*
+ * Why a packet was dropped. The order is the order of `ethtool -S`; the
+ * first group also counts as rx_errors, see crapvpn_get_stats64().
+ */
+enum crapvpn_drop {
+	CRAPVPN_DROP_RX_SHORT,		/* datagram shorter than the header */
+	CRAPVPN_DROP_RX_BAD_MAGIC,	/* not "crap" */
+	CRAPVPN_DROP_RX_BAD_LENGTH,	/* length field != ciphertext length */
+	CRAPVPN_DROP_RX_EMPTY,		/* length field 0 */
+	CRAPVPN_DROP_RX_NOT_IP,		/* decrypted packet is not IPv4/IPv6 */
+	CRAPVPN_DROP_RX_NOMEM,
+	CRAPVPN_DROP_RX_DOWN,		/* device is down */
+	CRAPVPN_DROP_RX_BACKLOG,	/* the stack's backlog was full */
+	CRAPVPN_DROP_TX_NOT_IP,		/* not an IPv4/IPv6 packet */
+	CRAPVPN_DROP_TX_TOO_BIG,	/* does not fit the 16-bit length */
+	CRAPVPN_DROP_TX_NO_PEER,
+	CRAPVPN_DROP_TX_NO_ROUTE,	/* no route (or no socket) to the peer */
+	CRAPVPN_DROP_TX_LOOP,		/* route to the peer leads back here */
+	CRAPVPN_DROP_TX_NOMEM,
+	CRAPVPN_DROP_MAX
+};
+
+static const char crapvpn_drop_names[CRAPVPN_DROP_MAX][ETH_GSTRING_LEN] = {
+	[CRAPVPN_DROP_RX_SHORT]		= "rx_drop_short",
+	[CRAPVPN_DROP_RX_BAD_MAGIC]	= "rx_drop_bad_magic",
+	[CRAPVPN_DROP_RX_BAD_LENGTH]	= "rx_drop_bad_length",
+	[CRAPVPN_DROP_RX_EMPTY]		= "rx_drop_empty",
+	[CRAPVPN_DROP_RX_NOT_IP]	= "rx_drop_not_ip",
+	[CRAPVPN_DROP_RX_NOMEM]		= "rx_drop_nomem",
+	[CRAPVPN_DROP_RX_DOWN]		= "rx_drop_down",
+	[CRAPVPN_DROP_RX_BACKLOG]	= "rx_drop_backlog",
+	[CRAPVPN_DROP_TX_NOT_IP]	= "tx_drop_not_ip",
+	[CRAPVPN_DROP_TX_TOO_BIG]	= "tx_drop_too_big",
+	[CRAPVPN_DROP_TX_NO_PEER]	= "tx_drop_no_peer",
+	[CRAPVPN_DROP_TX_NO_ROUTE]	= "tx_drop_no_route",
+	[CRAPVPN_DROP_TX_LOOP]		= "tx_drop_loop",
+	[CRAPVPN_DROP_TX_NOMEM]		= "tx_drop_nomem",
+};
+
+union crapvpn_addr {
+	struct sockaddr sa;	/* sa_family AF_UNSPEC: none / any */
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+};
+
+struct crapvpn_params {
+	union crapvpn_addr peer;
+	union crapvpn_addr local;
+	u16 peer_port;
+	u16 port;
+};
+
+struct crapvpn_conf {
+	struct crapvpn_params p;
+	struct dst_cache dst_cache;	/* routes to this peer only */
+	struct crapvpn_keystream *ks;	/* in the same allocation */
+};
+
+struct crapvpn_dev {
+	struct net_device *dev;
+	struct net *net;		/* where the socket lives */
+	struct crapvpn_conf __rcu *conf;
+	struct socket __rcu *sock;
+	struct gro_cells gro_cells;
+	struct list_head list;		/* on crapvpn_devs, under RTNL */
+	atomic_long_t drops[CRAPVPN_DROP_MAX];
+};
+
+/* Every crapvpn device, to find those whose socket's namespace goes away. */
+static LIST_HEAD(crapvpn_devs);
+
+static void crapvpn_count_drop(struct crapvpn_dev *cv, enum crapvpn_drop why)
+{
+	atomic_long_inc(&cv->drops[why]);
+}
+
+static int crapvpn_sock_family(const struct crapvpn_params *p)
+{
+	return p->local.sa.sa_family ?: p->peer.sa.sa_family ?: AF_INET;
+}
+
+/* ---- Configuration ---- */
+
+static void crapvpn_conf_free(struct crapvpn_conf *conf)
+{
+	if (!conf)
+		return;
+	dst_cache_destroy(&conf->dst_cache);
+	kvfree_sensitive(conf, sizeof(*conf) +
+			 crapvpn_keystream_size(conf->ks->keylen));
+}
+
+static bool crapvpn_addr_any(const union crapvpn_addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return !a->sin.sin_addr.s_addr;
+	return ipv6_addr_any(&a->sin6.sin6_addr);
+}
+
+static void crapvpn_set_addr(union crapvpn_addr *a, const struct nlattr *nla,
+			     int family)
+{
+	memset(a, 0, sizeof(*a));
+	a->sa.sa_family = family;
+	if (family == AF_INET)
+		a->sin.sin_addr.s_addr = nla_get_in_addr(nla);
+	else
+		a->sin6.sin6_addr = nla_get_in6_addr(nla);
+}
+
+/*
+ * Apply the attributes in @data to @p. The caller has run
+ * crapvpn_validate(), so sizes and ranges are right here.
+ */
+static void crapvpn_params_apply(struct crapvpn_params *p,
+				 struct nlattr *data[])
+{
+	if (data[IFLA_CRAPVPN_PEER])
+		crapvpn_set_addr(&p->peer, data[IFLA_CRAPVPN_PEER], AF_INET);
+	if (data[IFLA_CRAPVPN_PEER6])
+		crapvpn_set_addr(&p->peer, data[IFLA_CRAPVPN_PEER6], AF_INET6);
+	if (data[IFLA_CRAPVPN_LOCAL])
+		crapvpn_set_addr(&p->local, data[IFLA_CRAPVPN_LOCAL], AF_INET);
+	if (data[IFLA_CRAPVPN_LOCAL6])
+		crapvpn_set_addr(&p->local, data[IFLA_CRAPVPN_LOCAL6], AF_INET6);
+	if (p->local.sa.sa_family && crapvpn_addr_any(&p->local))
+		p->local.sa.sa_family = AF_UNSPEC;
+	if (data[IFLA_CRAPVPN_PEER_PORT])
+		p->peer_port = nla_get_u16(data[IFLA_CRAPVPN_PEER_PORT]);
+	if (data[IFLA_CRAPVPN_PORT])
+		p->port = nla_get_u16(data[IFLA_CRAPVPN_PORT]);
+}
+
+/*
+ * A new configuration: @old (NULL on creation) with the changes in @data.
+ * Without a new key the old key stream is copied.
+ */
+static struct crapvpn_conf *crapvpn_conf_new(const struct crapvpn_conf *old,
+					     struct nlattr *data[],
+					     struct netlink_ext_ack *extack)
+{
+	const struct nlattr *key = data ? data[IFLA_CRAPVPN_KEY] : NULL;
+	struct crapvpn_params p = {
+		.peer_port = CRAPVPN_DEFAULT_PORT,
+		.port = CRAPVPN_DEFAULT_PORT,
+	};
+	struct crapvpn_conf *conf;
+	size_t keylen;
+
+	if (!key && !old) {
+		NL_SET_ERR_MSG(extack, "crapvpn: a key is required");
+		return ERR_PTR(-EINVAL);
+	}
+	if (old)
+		p = old->p;
+	if (data)
+		crapvpn_params_apply(&p, data);
+	if (p.local.sa.sa_family && p.peer.sa.sa_family &&
+	    p.local.sa.sa_family != p.peer.sa.sa_family) {
+		NL_SET_ERR_MSG(extack,
+			       "crapvpn: peer and local address must be of the same family");
+		return ERR_PTR(-EINVAL);
+	}
+
+	keylen = key ? nla_len(key) : old->ks->keylen;
+	conf = kvzalloc(sizeof(*conf) + crapvpn_keystream_size(keylen),
+			GFP_KERNEL);
+	if (!conf)
+		return ERR_PTR(-ENOMEM);
+	conf->ks = (struct crapvpn_keystream *)(conf + 1);
+	if (dst_cache_init(&conf->dst_cache, GFP_KERNEL)) {
+		kvfree(conf);
+		return ERR_PTR(-ENOMEM);
+	}
+	conf->p = p;
+	if (key)
+		crapvpn_keystream_init(conf->ks, nla_data(key), keylen);
+	else
+		memcpy(conf->ks, old->ks, crapvpn_keystream_size(keylen));
+	return conf;
+}
+
+/* ---- Receive ---- */
+
+static enum crapvpn_drop crapvpn_hdr_drop(enum crapvpn_hdr_verdict v)
+{
+	switch (v) {
+	case CRAPVPN_HDR_SHORT:
+		return CRAPVPN_DROP_RX_SHORT;
+	case CRAPVPN_HDR_BAD_MAGIC:
+		return CRAPVPN_DROP_RX_BAD_MAGIC;
+	case CRAPVPN_HDR_BAD_LENGTH:
+		return CRAPVPN_DROP_RX_BAD_LENGTH;
+	default:
+		return CRAPVPN_DROP_RX_EMPTY;
+	}
+}
+
+/* Decrypts in place and sets skb->protocol; the skb holds the ciphertext. */
+static int crapvpn_open_packet(struct crapvpn_dev *cv, struct sk_buff *skb)
+{
+	const struct crapvpn_conf *conf = rcu_dereference(cv->conf);
+
+	/*
+	 * The XOR writes into the packet: it must not be shared with a clone
+	 * (a packet socket on the underlay holds one) and must be linear, as
+	 * reassembled fragments are not.
+	 */
+	if (skb_linearize_cow(skb))
+		return CRAPVPN_DROP_RX_NOMEM;
+	crapvpn_xor(conf->ks, skb->data, skb->data, skb->len, 0);
+
+	switch (crapvpn_inner_version(skb->data[0])) {
+	case 4:
+		if (skb->len < sizeof(struct iphdr))
+			return CRAPVPN_DROP_RX_NOT_IP;
+		skb->protocol = htons(ETH_P_IP);
+		return 0;
+	case 6:
+		if (skb->len < sizeof(struct ipv6hdr))
+			return CRAPVPN_DROP_RX_NOT_IP;
+		skb->protocol = htons(ETH_P_IPV6);
+		return 0;
+	default:
+		return CRAPVPN_DROP_RX_NOT_IP;
+	}
+}
+
+/*
+ * The socket's encap_rcv hook. It consumes every datagram (returns 0), so
+ * nothing is ever queued on the socket itself; the UDP checksum has been
+ * verified already.
+ */
+static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
+{
+	struct crapvpn_dev *cv = rcu_dereference_sk_user_data(sk);
+	enum crapvpn_hdr_verdict verdict;
+	unsigned int len;
+	int why;
+
+	if (!cv)	/* not attached yet, or being released */
+		goto free;
+
+	len = skb->len - sizeof(struct udphdr);
+	if (!pskb_may_pull(skb, sizeof(struct udphdr) +
+			   min_t(unsigned int, len, CRAPVPN_HDR_LEN))) {
+		why = CRAPVPN_DROP_RX_NOMEM;
+		goto drop;
+	}
+	verdict = crapvpn_hdr_check(skb->data + sizeof(struct udphdr), len);
+	if (verdict != CRAPVPN_HDR_OK) {
+		why = crapvpn_hdr_drop(verdict);
+		goto drop;
+	}
+	if (unlikely(!netif_running(cv->dev))) {
+		why = CRAPVPN_DROP_RX_DOWN;
+		goto drop;
+	}
+	__skb_pull(skb, sizeof(struct udphdr) + CRAPVPN_HDR_LEN);
+
+	why = crapvpn_open_packet(cv, skb);
+	if (why)
+		goto drop;
+
+	skb_scrub_packet(skb, !net_eq(cv->net, dev_net(cv->dev)));
+	skb->dev = cv->dev;
+	skb->pkt_type = PACKET_HOST;
+	/* Whatever the outer checksum state said, it does not cover this. */
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	skb_reset_mac_len(skb);
+
+	len = skb->len;
+	if (likely(gro_cells_receive(&cv->gro_cells, skb) == NET_RX_SUCCESS))
+		dev_sw_netstats_rx_add(cv->dev, len);
+	else	/* already freed and counted in rx_dropped by the core */
+		crapvpn_count_drop(cv, CRAPVPN_DROP_RX_BACKLOG);
+	return 0;
+
+drop:
+	crapvpn_count_drop(cv, why);
+free:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* ---- UDP socket ---- */
+
+static struct socket *crapvpn_sock_open(struct net *net,
+					const struct crapvpn_params *p,
+					struct crapvpn_dev *cv,
+					struct netlink_ext_ack *extack)
+{
+	struct udp_tunnel_sock_cfg tunnel = {
+		.sk_user_data = cv,
+		.encap_type = 1,
+		.encap_rcv = crapvpn_udp_recv,
+	};
+	struct udp_port_cfg cfg = {
+		.family = crapvpn_sock_family(p),
+		.local_udp_port = htons(p->port),
+	};
+	struct socket *sock;
+	int err;
+
+	if (cfg.family == AF_INET) {
+		cfg.local_ip = p->local.sin.sin_addr;
+		cfg.use_udp_checksums = true;
+	} else {
+		cfg.local_ip6 = p->local.sin6.sin6_addr;
+		cfg.ipv6_v6only = true;
+		cfg.use_udp6_tx_checksums = true;
+		cfg.use_udp6_rx_checksums = true;
+	}
+
+	err = udp_sock_create(net, &cfg, &sock);
+	if (err == -EADDRINUSE)
+		NL_SET_ERR_MSG(extack, "crapvpn: the UDP port is already in use");
+	else if (err == -EADDRNOTAVAIL)
+		NL_SET_ERR_MSG(extack,
+			       "crapvpn: the local address is not one of this host's");
+	else if (err)
+		NL_SET_ERR_MSG(extack, "crapvpn: cannot open the UDP socket");
+	if (err)
+		return ERR_PTR(err);
+
+	crapvpn_setup_tunnel_sock(net, sock, &tunnel);
+	return sock;
+}
+
+static void crapvpn_sock_close(struct socket *sock)
+{
+	if (sock)
+		crapvpn_tunnel_sock_release(sock);	/* waits for readers */
+}
+
+static bool crapvpn_same_bind(const struct crapvpn_params *a,
+			      const struct crapvpn_params *b)
+{
+	int family = crapvpn_sock_family(a);
+
+	if (family != crapvpn_sock_family(b) || a->port != b->port ||
+	    a->local.sa.sa_family != b->local.sa.sa_family)
+		return false;
+	if (a->local.sa.sa_family == AF_INET)
+		return a->local.sin.sin_addr.s_addr ==
+		       b->local.sin.sin_addr.s_addr;
+	if (a->local.sa.sa_family == AF_INET6)
+		return ipv6_addr_equal(&a->local.sin6.sin6_addr,
+				       &b->local.sin6.sin6_addr);
+	return true;
+}
+
+/* ---- Transmit ---- */
+
+struct crapvpn_route {
+	struct dst_entry *dst;
+	union {
+		__be32 saddr4;
+		struct in6_addr saddr6;
+	};
+};
+
+static int crapvpn_route4(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
+			  struct crapvpn_route *r)
+{
+	struct flowi4 fl4 = {
+		.daddr = conf->p.peer.sin.sin_addr.s_addr,
+		.saddr = conf->p.local.sa.sa_family ?
+			 conf->p.local.sin.sin_addr.s_addr : 0,
+		.flowi4_proto = IPPROTO_UDP,
+		.fl4_sport = htons(conf->p.port),
+		.fl4_dport = htons(conf->p.peer_port),
+	};
+	struct rtable *rt;
+
+	rt = dst_cache_get_ip4(&conf->dst_cache, &r->saddr4);
+	if (rt) {
+		r->dst = &rt->dst;
+		return 0;
+	}
+	rt = ip_route_output_key(cv->net, &fl4);
+	if (IS_ERR(rt))
+		return CRAPVPN_DROP_TX_NO_ROUTE;
+	if (rt->dst.dev == cv->dev) {
+		ip_rt_put(rt);
+		return CRAPVPN_DROP_TX_LOOP;
+	}
+	dst_cache_set_ip4(&conf->dst_cache, &rt->dst, fl4.saddr);
+	r->saddr4 = fl4.saddr;
+	r->dst = &rt->dst;
+	return 0;
+}
+
+static int crapvpn_route6(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
+			  struct sock *sk, struct crapvpn_route *r)
+{
+	struct flowi6 fl6 = {
+		.daddr = conf->p.peer.sin6.sin6_addr,
+		.flowi6_proto = IPPROTO_UDP,
+		.fl6_sport = htons(conf->p.port),
+		.fl6_dport = htons(conf->p.peer_port),
+	};
+	struct dst_entry *dst;
+
+	if (!IS_ENABLED(CONFIG_IPV6))
+		return CRAPVPN_DROP_TX_NO_ROUTE;
+	dst = dst_cache_get_ip6(&conf->dst_cache, &r->saddr6);
+	if (dst) {
+		r->dst = dst;
+		return 0;
+	}
+	if (conf->p.local.sa.sa_family)
+		fl6.saddr = conf->p.local.sin6.sin6_addr;
+	dst = ipv6_stub->ipv6_dst_lookup_flow(cv->net, sk, &fl6, NULL);
+	if (IS_ERR(dst))
+		return CRAPVPN_DROP_TX_NO_ROUTE;
+	if (dst->dev == cv->dev) {
+		dst_release(dst);
+		return CRAPVPN_DROP_TX_LOOP;
+	}
+	dst_cache_set_ip6(&conf->dst_cache, dst, &fl6.saddr);
+	r->saddr6 = fl6.saddr;
+	r->dst = dst;
+	return 0;
+}
+
+/*
+ * Turn an inner packet into the datagram payload: header plus XORed copy.
+ * The XOR writes in place only into a private, linear buffer; anything a
+ * clone may share (TCP keeps one for retransmission, packet sockets hold
+ * others, GSO segments share pages) is copied first.
+ */
+static struct sk_buff *crapvpn_seal(const struct crapvpn_conf *conf,
+				    struct sk_buff *skb, unsigned int headroom)
+{
+	unsigned int len = skb->len;
+
+	if (skb_shared(skb) || skb_cloned(skb) || skb_is_nonlinear(skb) ||
+	    skb_headroom(skb) < headroom) {
+		struct sk_buff *copy = skb_copy_expand(skb, headroom, 0,
+						       GFP_ATOMIC);
+
+		consume_skb(skb);
+		if (!copy)
+			return NULL;
+		skb = copy;
+	}
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
+		kfree_skb(skb);
+		return NULL;
+	}
+	crapvpn_xor(conf->ks, skb->data, skb->data, len, 0);
+	skb_reset_inner_network_header(skb);	/* for tunnel tx stats */
+	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len);
+	skb->ip_summed = CHECKSUM_NONE;
+	return skb;
+}
+
+/* Sends one inner packet; consumes @skb, not the route. */
+static void crapvpn_send(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
+			 struct sock *sk, struct crapvpn_route *r,
+			 struct sk_buff *skb)
+{
+	bool v6 = conf->p.peer.sa.sa_family == AF_INET6;
+	struct net_device *dev = cv->dev;
+	bool xnet = !net_eq(cv->net, dev_net(dev));
+	__be16 sport = htons(conf->p.port);
+	__be16 dport = htons(conf->p.peer_port);
+	unsigned int headroom;
+
+	if (unlikely(skb->len > CRAPVPN_MAX_INNER)) {
+		crapvpn_count_drop(cv, CRAPVPN_DROP_TX_TOO_BIG);
+		kfree_skb(skb);
+		return;
+	}
+	headroom = LL_RESERVED_SPACE(r->dst->dev) + r->dst->header_len +
+		   (v6 ? CRAPVPN_OVERHEAD6 : CRAPVPN_OVERHEAD4);
+	skb = crapvpn_seal(conf, skb, headroom);
+	if (unlikely(!skb)) {
+		crapvpn_count_drop(cv, CRAPVPN_DROP_TX_NOMEM);
+		return;
+	}
+
+	dst_hold(r->dst);
+	if (!v6) {
+		/* No DF: larger datagrams fragment, as the userspace ones do. */
+		crapvpn_xmit4(container_of(r->dst, struct rtable, dst), sk, skb, r->saddr4,
+			      conf->p.peer.sin.sin_addr.s_addr, 0,
+			      ip4_dst_hoplimit(r->dst), 0, sport, dport,
+			      xnet, false);
+		return;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	skb_scrub_packet(skb, xnet);
+	skb->ignore_df = 1;
+	crapvpn_xmit6(r->dst, sk, skb, dev, &r->saddr6,
+		      &conf->p.peer.sin6.sin6_addr, 0,
+		      ip6_dst_hoplimit(r->dst), 0, sport, dport, false);
+#endif
+}
+
+static int crapvpn_tx_check(struct sk_buff *skb)
+{
+	u8 version;
+
+	if (skb_copy_bits(skb, 0, &version, 1))
+		return CRAPVPN_DROP_TX_NOT_IP;
+	version >>= 4;
+	if (!(skb->protocol == htons(ETH_P_IP) && version == 4) &&
+	    !(skb->protocol == htons(ETH_P_IPV6) && version == 6))
+		return CRAPVPN_DROP_TX_NOT_IP;
+	return 0;
+}
+
+static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+	struct crapvpn_conf *conf = rcu_dereference_bh(cv->conf);
+	struct socket *sock = rcu_dereference_bh(cv->sock);
+	struct sk_buff *segs, *next;
+	struct crapvpn_route r;
+	int why;
+
+	why = crapvpn_tx_check(skb);
+	if (why)
+		goto drop;
+	if (!conf->p.peer.sa.sa_family) {
+		why = CRAPVPN_DROP_TX_NO_PEER;
+		goto drop;
+	}
+	if (unlikely(!sock)) {
+		why = CRAPVPN_DROP_TX_NO_ROUTE;
+		goto drop;
+	}
+	/* One route for a whole GSO burst. */
+	if (conf->p.peer.sa.sa_family == AF_INET)
+		why = crapvpn_route4(cv, conf, &r);
+	else
+		why = crapvpn_route6(cv, conf, sock->sk, &r);
+	if (why)
+		goto drop;
+
+	if (skb_is_gso(skb)) {
+		/* No features: the segments come out linear and private. */
+		segs = skb_gso_segment(skb, 0);
+		if (IS_ERR_OR_NULL(segs)) {
+			dst_release(r.dst);
+			why = CRAPVPN_DROP_TX_NOMEM;
+			goto drop;
+		}
+		consume_skb(skb);
+		skb = segs;
+	}
+	skb_list_walk_safe(skb, skb, next) {
+		skb_mark_not_on_list(skb);
+		crapvpn_send(cv, conf, sock->sk, &r, skb);
+	}
+	dst_release(r.dst);
+	return NETDEV_TX_OK;
+
+drop:
+	crapvpn_count_drop(cv, why);
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+/* ---- Device ---- */
+
+static int crapvpn_dev_init(struct net_device *dev)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+	int err;
+
+	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	if (!dev->tstats)
+		return -ENOMEM;
+	err = gro_cells_init(&cv->gro_cells, dev);
+	if (err) {
+		free_percpu(dev->tstats);
+		return err;
+	}
+	return 0;
+}
+
+/* Releases socket and configuration; safe to call twice. */
+static void crapvpn_release(struct crapvpn_dev *cv)
+{
+	crapvpn_sock_close(rtnl_dereference(cv->sock));
+	RCU_INIT_POINTER(cv->sock, NULL);
+	crapvpn_conf_free(rtnl_dereference(cv->conf));
+	RCU_INIT_POINTER(cv->conf, NULL);
+}
+
+static void crapvpn_dev_uninit(struct net_device *dev)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+
+	list_del_init(&cv->list);
+	/* The socket goes first: no receive may reach the gro_cells after. */
+	crapvpn_release(cv);
+	gro_cells_destroy(&cv->gro_cells);
+	free_percpu(dev->tstats);
+}
+
+static void crapvpn_get_stats64(struct net_device *dev,
+				struct rtnl_link_stats64 *stats)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+	unsigned long d[CRAPVPN_DROP_MAX];
+	int i;
+
+	dev_get_tstats64(dev, stats);
+	for (i = 0; i < CRAPVPN_DROP_MAX; i++)
+		d[i] = atomic_long_read(&cv->drops[i]);
+
+	stats->rx_length_errors += d[CRAPVPN_DROP_RX_SHORT] +
+				   d[CRAPVPN_DROP_RX_BAD_LENGTH] +
+				   d[CRAPVPN_DROP_RX_EMPTY];
+	stats->rx_frame_errors += d[CRAPVPN_DROP_RX_BAD_MAGIC] +
+				  d[CRAPVPN_DROP_RX_NOT_IP];
+	stats->rx_errors += d[CRAPVPN_DROP_RX_SHORT] +
+			    d[CRAPVPN_DROP_RX_BAD_LENGTH] +
+			    d[CRAPVPN_DROP_RX_EMPTY] +
+			    d[CRAPVPN_DROP_RX_BAD_MAGIC] +
+			    d[CRAPVPN_DROP_RX_NOT_IP];
+	/* RX_BACKLOG is in rx_dropped already: gro_cells counts it. */
+	stats->rx_dropped += d[CRAPVPN_DROP_RX_NOMEM] + d[CRAPVPN_DROP_RX_DOWN];
+	stats->tx_carrier_errors += d[CRAPVPN_DROP_TX_NO_ROUTE];
+	stats->tx_errors += d[CRAPVPN_DROP_TX_NO_ROUTE] +
+			    d[CRAPVPN_DROP_TX_LOOP] + d[CRAPVPN_DROP_TX_TOO_BIG];
+	stats->tx_dropped += d[CRAPVPN_DROP_TX_NOT_IP] +
+			     d[CRAPVPN_DROP_TX_NO_PEER] +
+			     d[CRAPVPN_DROP_TX_NOMEM];
+}
+
+static const struct net_device_ops crapvpn_netdev_ops = {
+	.ndo_init		= crapvpn_dev_init,
+	.ndo_uninit		= crapvpn_dev_uninit,
+	.ndo_start_xmit		= crapvpn_xmit,
+	.ndo_get_stats64	= crapvpn_get_stats64,
+};
+
+static void crapvpn_get_drvinfo(struct net_device *dev,
+				struct ethtool_drvinfo *info)
+{
+	strscpy(info->driver, KBUILD_MODNAME, sizeof(info->driver));
+	strscpy(info->version, CRAPVPN_VERSION, sizeof(info->version));
+}
+
+static int crapvpn_get_sset_count(struct net_device *dev, int sset)
+{
+	return sset == ETH_SS_STATS ? CRAPVPN_DROP_MAX : -EOPNOTSUPP;
+}
+
+static void crapvpn_get_strings(struct net_device *dev, u32 sset, u8 *buf)
+{
+	if (sset == ETH_SS_STATS)
+		memcpy(buf, crapvpn_drop_names, sizeof(crapvpn_drop_names));
+}
+
+static void crapvpn_get_ethtool_stats(struct net_device *dev,
+				      struct ethtool_stats *stats, u64 *data)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+	int i;
+
+	for (i = 0; i < CRAPVPN_DROP_MAX; i++)
+		data[i] = atomic_long_read(&cv->drops[i]);
+}
+
+static const struct ethtool_ops crapvpn_ethtool_ops = {
+	.get_drvinfo		= crapvpn_get_drvinfo,
+	.get_link		= ethtool_op_get_link,
+	.get_sset_count		= crapvpn_get_sset_count,
+	.get_strings		= crapvpn_get_strings,
+	.get_ethtool_stats	= crapvpn_get_ethtool_stats,
+};
+
+#define CRAPVPN_FEATURES (NETIF_F_HW_CSUM | NETIF_F_RXCSUM | NETIF_F_SG | \
+			  NETIF_F_GSO | NETIF_F_GSO_SOFTWARE | NETIF_F_HIGHDMA)
+
+static void crapvpn_setup(struct net_device *dev)
+{
+	/* A layer-3 point-to-point link like a TUN device. */
+	dev->type = ARPHRD_NONE;
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->needed_headroom = CRAPVPN_OVERHEAD6 + LL_MAX_HEADER;
+	dev->mtu = CRAPVPN_PATH_MTU - CRAPVPN_OVERHEAD4;
+	dev->min_mtu = IPV4_MIN_MTU;
+	dev->max_mtu = CRAPVPN_MAX_MTU;
+
+	/* No qdisc and no TX lock: the transmit path keeps no state. */
+	dev->priv_flags |= IFF_NO_QUEUE;
+	crapvpn_set_lltx(dev);
+	dev->features |= CRAPVPN_FEATURES;
+	dev->hw_features |= CRAPVPN_FEATURES;
+
+	dev->netdev_ops = &crapvpn_netdev_ops;
+	dev->ethtool_ops = &crapvpn_ethtool_ops;
+	dev->needs_free_netdev = true;
+}
+
+/* ---- Netlink ---- */
+
+static const struct nla_policy crapvpn_policy[IFLA_CRAPVPN_MAX + 1] = {
+	/* Sizes are checked in crapvpn_validate(), with clearer messages. */
+	[IFLA_CRAPVPN_KEY]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_PEER]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_PEER6]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_PEER_PORT] = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_PORT]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_LOCAL]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_LOCAL6]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_KEY_LEN]	 = { .type = NLA_BINARY },
+};
+
+static bool crapvpn_bad_len(struct nlattr *data[], int type, int len)
+{
+	return data[type] && nla_len(data[type]) != len;
+}
+
+static bool crapvpn_bad_port(struct nlattr *data[], int type)
+{
+	return data[type] && (crapvpn_bad_len(data, type, sizeof(u16)) ||
+			      !nla_get_u16(data[type]));
+}
+
+static bool crapvpn_bad_peer(struct nlattr *data[])
+{
+	if (data[IFLA_CRAPVPN_PEER]) {
+		__be32 a = nla_get_in_addr(data[IFLA_CRAPVPN_PEER]);
+
+		return ipv4_is_zeronet(a) || ipv4_is_multicast(a) ||
+		       ipv4_is_lbcast(a);
+	}
+	if (data[IFLA_CRAPVPN_PEER6]) {
+		struct in6_addr a = nla_get_in6_addr(data[IFLA_CRAPVPN_PEER6]);
+
+		return ipv6_addr_any(&a) || ipv6_addr_is_multicast(&a);
+	}
+	return false;
+}
+
+static int crapvpn_validate(struct nlattr *tb[], struct nlattr *data[],
+			    struct netlink_ext_ack *extack)
+{
+	struct nlattr *key, *peer;
+
+	if (!data)
+		return 0;
+	key = data[IFLA_CRAPVPN_KEY];
+	peer = data[IFLA_CRAPVPN_PEER] ?: data[IFLA_CRAPVPN_PEER6];
+	if (key && (nla_len(key) < CRAPVPN_KEY_MIN ||
+		    nla_len(key) > CRAPVPN_KEY_MAX)) {
+		NL_SET_ERR_MSG_ATTR(extack, key,
+				    "crapvpn: the key must be 1 to 4096 bytes");
+		return -EINVAL;
+	}
+	if (data[IFLA_CRAPVPN_KEY_LEN]) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_KEY_LEN],
+				    "crapvpn: the key length is reported, not set");
+		return -EINVAL;
+	}
+	if (crapvpn_bad_len(data, IFLA_CRAPVPN_PEER, sizeof(struct in_addr))) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER],
+				    "crapvpn: an IPv4 peer address is 4 bytes");
+		return -EINVAL;
+	}
+	if (crapvpn_bad_len(data, IFLA_CRAPVPN_PEER6, sizeof(struct in6_addr))) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER6],
+				    "crapvpn: an IPv6 peer address is 16 bytes");
+		return -EINVAL;
+	}
+	if (crapvpn_bad_len(data, IFLA_CRAPVPN_LOCAL, sizeof(struct in_addr))) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_LOCAL],
+				    "crapvpn: an IPv4 local address is 4 bytes");
+		return -EINVAL;
+	}
+	if (crapvpn_bad_len(data, IFLA_CRAPVPN_LOCAL6, sizeof(struct in6_addr))) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_LOCAL6],
+				    "crapvpn: an IPv6 local address is 16 bytes");
+		return -EINVAL;
+	}
+	if (data[IFLA_CRAPVPN_PEER] && data[IFLA_CRAPVPN_PEER6]) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER6],
+				    "crapvpn: give one peer address, IPv4 or IPv6");
+		return -EINVAL;
+	}
+	if (data[IFLA_CRAPVPN_LOCAL] && data[IFLA_CRAPVPN_LOCAL6]) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_LOCAL6],
+				    "crapvpn: give one local address, IPv4 or IPv6");
+		return -EINVAL;
+	}
+	if (crapvpn_bad_peer(data)) {
+		NL_SET_ERR_MSG_ATTR(extack, peer,
+				    "crapvpn: the peer must be a unicast address");
+		return -EINVAL;
+	}
+	if (crapvpn_bad_port(data, IFLA_CRAPVPN_PEER_PORT)) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER_PORT],
+				    "crapvpn: the peer port must be a 16-bit number from 1 to 65535");
+		return -EINVAL;
+	}
+	if (crapvpn_bad_port(data, IFLA_CRAPVPN_PORT)) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PORT],
+				    "crapvpn: the port must be a 16-bit number from 1 to 65535");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int crapvpn_create(struct net *src_net, struct net_device *dev,
+			  struct nlattr *tb[], struct nlattr *data[],
+			  struct netlink_ext_ack *extack)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+	struct crapvpn_conf *conf;
+	struct socket *sock;
+	int err;
+
+	cv->dev = dev;
+	cv->net = src_net;
+	INIT_LIST_HEAD(&cv->list);
+
+	conf = crapvpn_conf_new(NULL, data, extack);
+	if (IS_ERR(conf))
+		return PTR_ERR(conf);
+	/*
+	 * Bind before registering, so that a busy port fails the request
+	 * with nothing created; the socket drops what it receives until
+	 * the device is attached to it below.
+	 */
+	sock = crapvpn_sock_open(src_net, &conf->p, NULL, extack);
+	if (IS_ERR(sock)) {
+		crapvpn_conf_free(conf);
+		return PTR_ERR(sock);
+	}
+	RCU_INIT_POINTER(cv->conf, conf);
+	RCU_INIT_POINTER(cv->sock, sock);
+
+	if (!tb[IFLA_MTU] && crapvpn_sock_family(&conf->p) == AF_INET6)
+		dev->mtu = CRAPVPN_PATH_MTU - CRAPVPN_OVERHEAD6;
+
+	err = register_netdevice(dev);
+	if (err) {
+		crapvpn_release(cv);
+		return err;
+	}
+	list_add(&cv->list, &crapvpn_devs);
+	rcu_assign_sk_user_data(sock->sk, cv);
+	return 0;
+}
+
+#ifdef CRAPVPN_HAVE_NEWLINK_PARAMS
+static int crapvpn_newlink(struct net_device *dev,
+			   struct rtnl_newlink_params *params,
+			   struct netlink_ext_ack *extack)
+{
+	return crapvpn_create(crapvpn_params_src_net(params), dev, params->tb,
+			      params->data, extack);
+}
+#else
+static int crapvpn_newlink(struct net *src_net, struct net_device *dev,
+			   struct nlattr *tb[], struct nlattr *data[],
+			   struct netlink_ext_ack *extack)
+{
+	return crapvpn_create(src_net, dev, tb, data, extack);
+}
+#endif
+
+/*
+ * Rebinds the socket for @p. Binding the new socket first keeps the old
+ * one if that fails; only a rebind on the very same port must close the
+ * old socket first, and reopens it if the new bind fails.
+ */
+static struct socket *crapvpn_rebind(struct crapvpn_dev *cv,
+				     const struct crapvpn_params *old,
+				     const struct crapvpn_params *p,
+				     struct netlink_ext_ack *extack)
+{
+	struct socket *sock = crapvpn_sock_open(cv->net, p, cv, extack);
+	struct socket *prev;
+
+	if (!IS_ERR(sock) || PTR_ERR(sock) != -EADDRINUSE ||
+	    old->port != p->port)
+		return sock;
+
+	prev = rtnl_dereference(cv->sock);
+	RCU_INIT_POINTER(cv->sock, NULL);
+	crapvpn_sock_close(prev);
+	sock = crapvpn_sock_open(cv->net, p, cv, extack);
+	if (IS_ERR(sock)) {
+		prev = crapvpn_sock_open(cv->net, old, cv, NULL);
+		rcu_assign_pointer(cv->sock, IS_ERR(prev) ? NULL : prev);
+	}
+	return sock;
+}
+
+static int crapvpn_changelink(struct net_device *dev, struct nlattr *tb[],
+			      struct nlattr *data[],
+			      struct netlink_ext_ack *extack)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+	struct crapvpn_conf *old = rtnl_dereference(cv->conf);
+	struct socket *sock = NULL, *old_sock = NULL;
+	struct crapvpn_conf *conf;
+
+	conf = crapvpn_conf_new(old, data, extack);
+	if (IS_ERR(conf))
+		return PTR_ERR(conf);
+	if (!crapvpn_same_bind(&old->p, &conf->p)) {
+		sock = crapvpn_rebind(cv, &old->p, &conf->p, extack);
+		if (IS_ERR(sock)) {
+			crapvpn_conf_free(conf);
+			return PTR_ERR(sock);
+		}
+		old_sock = rtnl_dereference(cv->sock);
+		rcu_assign_pointer(cv->sock, sock);
+	}
+	rcu_assign_pointer(cv->conf, conf);
+	synchronize_net();
+	crapvpn_sock_close(old_sock);
+	crapvpn_conf_free(old);
+	return 0;
+}
+
+static void crapvpn_dellink(struct net_device *dev, struct list_head *head)
+{
+	unregister_netdevice_queue(dev, head);
+}
+
+static size_t crapvpn_get_size(const struct net_device *dev)
+{
+	return nla_total_size(sizeof(u32)) +		/* KEY_LEN */
+	       nla_total_size(sizeof(struct in6_addr)) +	/* PEER(6) */
+	       nla_total_size(sizeof(u16)) +		/* PEER_PORT */
+	       nla_total_size(sizeof(u16)) +		/* PORT */
+	       nla_total_size(sizeof(struct in6_addr));	/* LOCAL(6) */
+}
+
+static int crapvpn_put_addr(struct sk_buff *skb, int type4, int type6,
+			    const union crapvpn_addr *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return nla_put_in_addr(skb, type4, a->sin.sin_addr.s_addr);
+	if (a->sa.sa_family == AF_INET6)
+		return nla_put_in6_addr(skb, type6, &a->sin6.sin6_addr);
+	return 0;
+}
+
+/* Link dumps are world-readable: the key's length, never the key. */
+static int crapvpn_fill_info(struct sk_buff *skb, const struct net_device *dev)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+	const struct crapvpn_conf *conf = rtnl_dereference(cv->conf);
+
+	if (!conf)
+		return 0;
+	if (nla_put_u32(skb, IFLA_CRAPVPN_KEY_LEN, conf->ks->keylen) ||
+	    crapvpn_put_addr(skb, IFLA_CRAPVPN_PEER, IFLA_CRAPVPN_PEER6,
+			     &conf->p.peer) ||
+	    nla_put_u16(skb, IFLA_CRAPVPN_PEER_PORT, conf->p.peer_port) ||
+	    nla_put_u16(skb, IFLA_CRAPVPN_PORT, conf->p.port) ||
+	    crapvpn_put_addr(skb, IFLA_CRAPVPN_LOCAL, IFLA_CRAPVPN_LOCAL6,
+			     &conf->p.local))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static struct net *crapvpn_get_link_net(const struct net_device *dev)
+{
+	struct crapvpn_dev *cv = netdev_priv(dev);
+
+	return cv->net;
+}
+
+static struct rtnl_link_ops crapvpn_link_ops __read_mostly = {
+	.kind		= CRAPVPN_KIND,
+	.maxtype	= IFLA_CRAPVPN_MAX,
+	.policy		= crapvpn_policy,
+	.priv_size	= sizeof(struct crapvpn_dev),
+	.setup		= crapvpn_setup,
+	.validate	= crapvpn_validate,
+	.newlink	= crapvpn_newlink,
+	.changelink	= crapvpn_changelink,
+	.dellink	= crapvpn_dellink,
+	.get_size	= crapvpn_get_size,
+	.fill_info	= crapvpn_fill_info,
+	.get_link_net	= crapvpn_get_link_net,
+};
+
+/* ---- Namespaces and module ---- */
+
+/*
+ * Kernel sockets hold no reference on their namespace, so a device must
+ * not outlive the namespace its socket lives in: delete it, wherever the
+ * device itself has moved.
+ */
+static void crapvpn_net_pre_exit(struct net *net)
+{
+	struct crapvpn_dev *cv;
+	LIST_HEAD(kill);
+
+	rtnl_lock();
+	list_for_each_entry(cv, &crapvpn_devs, list)
+		if (cv->net == net)
+			unregister_netdevice_queue(cv->dev, &kill);
+	unregister_netdevice_many(&kill);
+	rtnl_unlock();
+}
+
+static struct pernet_operations crapvpn_net_ops = {
+	.pre_exit = crapvpn_net_pre_exit,
+};
+
+static int __init crapvpn_init(void)
+{
+	int err;
+
+	err = register_pernet_device(&crapvpn_net_ops);
+	if (err)
+		return err;
+	err = rtnl_link_register(&crapvpn_link_ops);
+	if (err)
+		unregister_pernet_device(&crapvpn_net_ops);
+	return err;
+}
+
+static void __exit crapvpn_exit(void)
+{
+	rtnl_link_unregister(&crapvpn_link_ops);
+	unregister_pernet_device(&crapvpn_net_ops);
+}
+
+module_init(crapvpn_init);
+module_exit(crapvpn_exit);
+MODULE_DESCRIPTION("CrapVPN tunnel: XOR-obfuscated IP over UDP");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(CRAPVPN_VERSION);
+MODULE_ALIAS_RTNL_LINK(CRAPVPN_KIND);
