@@ -23,6 +23,38 @@ static inline void crapvpn_set_lltx(struct net_device *dev)
 #endif
 }
 
+/*
+ * Since 6.6 the core allocates and frees the per-CPU counters that the
+ * tunnel helpers update, once told their type; before, the driver did.
+ */
+#ifdef CRAPVPN_HAVE_PCPU_STAT_TYPE
+static inline int crapvpn_tstats_init(struct net_device *dev)
+{
+	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
+	return 0;
+}
+
+static inline void crapvpn_tstats_free(struct net_device *dev)
+{
+}
+#else
+static inline int crapvpn_tstats_init(struct net_device *dev)
+{
+	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	return dev->tstats ? 0 : -ENOMEM;
+}
+
+static inline void crapvpn_tstats_free(struct net_device *dev)
+{
+	free_percpu(dev->tstats);
+}
+#endif
+
+/* 6.15 passes newlink() its arguments in a struct. */
+#ifdef CRAPVPN_HAVE_NEWLINK_PARAMS
+#define crapvpn_params_src_net(params) ((params)->src_net)
+#endif
+
 /* 6.17 added IP(6)CB flags to the UDP tunnel transmit helpers. */
 #ifdef CRAPVPN_HAVE_XMIT_CB_FLAGS
 #define crapvpn_xmit4(...)	udp_tunnel_xmit_skb(__VA_ARGS__, 0)

@@ -26,7 +26,6 @@
 #include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
 #include <net/ipv6.h>
-#include <net/ipv6_stubs.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/route.h>
@@ -36,6 +35,10 @@
 
 #include "crapvpn.h"
 #include "crapvpn_compat.h"
+
+#if !IS_ENABLED(CONFIG_IPV6)
+#error "crapvpn needs a kernel with IPv6"
+#endif
 
 /* The largest inner packet whose datagram still fits in an IPv4 packet. */
 #define CRAPVPN_MAX_MTU		(IP_MAX_MTU - CRAPVPN_OVERHEAD4)
@@ -447,8 +450,6 @@ static int crapvpn_route6(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	};
 	struct dst_entry *dst;
 
-	if (!IS_ENABLED(CONFIG_IPV6))
-		return CRAPVPN_DROP_TX_NO_ROUTE;
 	dst = dst_cache_get_ip6(&conf->dst_cache, &r->saddr6);
 	if (dst) {
 		r->dst = dst;
@@ -456,7 +457,7 @@ static int crapvpn_route6(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	}
 	if (conf->p.local.sa.sa_family)
 		fl6.saddr = conf->p.local.sin6.sin6_addr;
-	dst = ipv6_stub->ipv6_dst_lookup_flow(cv->net, sk, &fl6, NULL);
+	dst = ip6_dst_lookup_flow(cv->net, sk, &fl6, NULL);
 	if (IS_ERR(dst))
 		return CRAPVPN_DROP_TX_NO_ROUTE;
 	if (dst->dev == cv->dev) {
@@ -535,13 +536,11 @@ static void crapvpn_send(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 			      xnet, false);
 		return;
 	}
-#if IS_ENABLED(CONFIG_IPV6)
 	skb_scrub_packet(skb, xnet);
 	skb->ignore_df = 1;
 	crapvpn_xmit6(r->dst, sk, skb, dev, &r->saddr6,
 		      &conf->p.peer.sin6.sin6_addr, 0,
 		      ip6_dst_hoplimit(r->dst), 0, sport, dport, false);
-#endif
 }
 
 static int crapvpn_tx_check(struct sk_buff *skb)
@@ -616,15 +615,13 @@ static int crapvpn_dev_init(struct net_device *dev)
 	struct crapvpn_dev *cv = netdev_priv(dev);
 	int err;
 
-	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
-	if (!dev->tstats)
-		return -ENOMEM;
-	err = gro_cells_init(&cv->gro_cells, dev);
-	if (err) {
-		free_percpu(dev->tstats);
+	err = crapvpn_tstats_init(dev);
+	if (err)
 		return err;
-	}
-	return 0;
+	err = gro_cells_init(&cv->gro_cells, dev);
+	if (err)
+		crapvpn_tstats_free(dev);
+	return err;
 }
 
 /* Releases socket and configuration; safe to call twice. */
@@ -644,7 +641,7 @@ static void crapvpn_dev_uninit(struct net_device *dev)
 	/* The socket goes first: no receive may reach the gro_cells after. */
 	crapvpn_release(cv);
 	gro_cells_destroy(&cv->gro_cells);
-	free_percpu(dev->tstats);
+	crapvpn_tstats_free(dev);
 }
 
 static void crapvpn_get_stats64(struct net_device *dev,
