@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Unit test of crapvpn-userspace.py's encode/decode against the wire vectors.
+
+usage: test_userspace.py [VECTORS.jsonl]   (default: shared/ beside the repo)
+"""
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import random
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(HERE, "..", "..", "..", "shared", "vectors",
+                       "wire-vectors.jsonl")
+
+_spec = importlib.util.spec_from_file_location(
+    "crapvpn_userspace", os.path.join(HERE, "crapvpn-userspace.py"))
+cu = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cu)
+
+# Each drop reason of the vector file, by its opening words.
+DROP_REASONS = {
+    "shorter than the 8-byte header": cu.SHORT,
+    "magic is not 'crap'": cu.BAD_MAGIC,
+    "length field larger than the ciphertext": cu.BAD_LENGTH,
+    "length field smaller than the ciphertext": cu.BAD_LENGTH,
+    "ciphertext shorter than the length field": cu.BAD_LENGTH,
+    "ciphertext longer than the length field": cu.BAD_LENGTH,
+    "empty inner packet": cu.EMPTY,
+    "inner packet's version nibble is neither 4 nor 6": cu.NOT_IP,
+    "decrypted with the right key this is not an IP packet": cu.NOT_IP,
+}
+
+
+def expected_reason(reason):
+    for prefix, verdict in DROP_REASONS.items():
+        if reason and reason.startswith(prefix):
+            return verdict
+    raise AssertionError(f"unknown drop reason {reason!r}")
+
+
+def ref_xor(key, data):
+    return bytes(b ^ key[i % len(key)] for i, b in enumerate(data))
+
+
+class Vectors(unittest.TestCase):
+    def test_vectors(self):
+        with open(VECTORS) as f:
+            vectors = [json.loads(line) for line in f if line.strip()]
+        self.assertGreater(len(vectors), 0)
+        for v in vectors:
+            with self.subTest(v["name"]):
+                cipher = cu.Cipher(bytes.fromhex(v["key"]))
+                dg = bytes.fromhex(v["datagram"])
+                if v["expect"] == "accept":
+                    pt = bytes.fromhex(v["plaintext"])
+                    if dg[6:8] == b"\0\0":
+                        self.assertEqual(cu.encode(cipher, pt), dg)
+                    self.assertEqual(cu.decode(cipher, dg), (None, pt))
+                else:
+                    self.assertEqual(v["expect"], "drop")
+                    want = expected_reason(v.get("reason"))
+                    self.assertEqual(cu.decode(cipher, dg), (want, None))
+
+
+class Edges(unittest.TestCase):
+    def test_xor_matches_reference(self):
+        rnd = random.Random(1337)
+        for keylen in (1, 2, 3, 7, 8, 64, 1000, 4096):
+            key = rnd.randbytes(keylen)
+            cipher = cu.Cipher(key)
+            for n in (0, 1, 7, 8, 9, 1500, 4097, 65535):
+                data = rnd.randbytes(n)
+                self.assertEqual(cipher.xor(data), ref_xor(key, data))
+                self.assertEqual(cipher.xor(cipher.xor(data)), data)
+
+    def test_encode_limits(self):
+        cipher = cu.Cipher(b"\x5e")
+        for n in (0, 65536):
+            with self.assertRaises(ValueError):
+                cu.encode(cipher, b"\x45" * n)
+        dg = cu.encode(cipher, b"\x45" * 65535)
+        self.assertEqual(dg[:8], b"crap\xff\xff\0\0")
+        self.assertIsNone(cu.check(dg))
+
+    def test_reserved_ignored_and_version(self):
+        cipher = cu.Cipher(b"\0")
+        for first, want in ((0x45, None), (0x60, None), (0x00, cu.NOT_IP),
+                            (0x50, cu.NOT_IP), (0xF6, cu.NOT_IP)):
+            dg = b"crap\x00\x14\xab\xcd" + bytes([first]) + bytes(19)
+            self.assertEqual(cu.decode(cipher, dg)[0], want)
+
+    def test_cmdline(self):
+        a = cu.parse_args(["-k", "1234ABCD", "-p", "10.0.0.2",
+                           "192.168.77.1", "192.168.77.2"])
+        self.assertEqual((a.key, a.peer, a.ifname, a.port, a.peer_port),
+                         (bytes.fromhex("1234abcd"), "10.0.0.2", "crap0",
+                          1337, 1337))
+        for bad in ("", "123", "zz", "00" * 4097):
+            with self.assertRaises(SystemExit), \
+                    contextlib.redirect_stderr(io.StringIO()):
+                cu.parse_args(["-k", bad, "-p", "h", "a", "b"])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and not sys.argv[1].startswith("-"):
+        VECTORS = sys.argv.pop(1)
+    prog = unittest.main(verbosity=1, exit=False)
+    r = prog.result
+    bad = len(r.failures) + len(r.errors) + len(r.unexpectedSuccesses)
+    print(f"{r.testsRun - bad} passed, {bad} failed")
+    sys.exit(1 if bad else 0)
