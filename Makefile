@@ -3,7 +3,6 @@
 # make            build the module for KVER (default: the newest installed
 #                 kernel headers) and the tools
 # make check      unit tests and the whole VM suite (see README.md)
-# make help       every target
 KVER ?= $(shell ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
 KDIR ?= /lib/modules/$(KVER)/build
 W ?= 1
@@ -19,8 +18,14 @@ sparse:
 tools:
 	$(MAKE) -C tools
 
+check:
+	tests/check
+
+demo:
+	tests/demo.sh
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools clean
 
-.PHONY: all module sparse tools clean
+.PHONY: all module sparse tools check demo clean
