@@ -6,7 +6,7 @@
  */
 #include "crapvpn.h"
 
-/* 8-byte loads and stores that the compiler turns into single moves. */
+/* Unaligned loads and stores that the compiler turns into single moves. */
 static inline __u64 load64(const __u8 *p)
 {
 	__u64 v;
@@ -16,6 +16,32 @@ static inline __u64 load64(const __u8 *p)
 }
 
 static inline void store64(__u8 *p, __u64 v)
+{
+	__builtin_memcpy(p, &v, sizeof(v));
+}
+
+static inline __u32 load32(const __u8 *p)
+{
+	__u32 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void store32(__u8 *p, __u32 v)
+{
+	__builtin_memcpy(p, &v, sizeof(v));
+}
+
+static inline __u16 load16(const __u8 *p)
+{
+	__u16 v;
+
+	__builtin_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void store16(__u8 *p, __u16 v)
 {
 	__builtin_memcpy(p, &v, sizeof(v));
 }
@@ -36,6 +62,102 @@ void crapvpn_keystream_init(struct crapvpn_keystream *ks, const __u8 *key,
 }
 
 /*
+ * The XOR goes a machine word at a time: the kernel's compiler may use no
+ * SIMD registers, so 8-byte moves are the widest there are. In place (the
+ * module's case: an skb that it owns) a word costs a load of the key word
+ * and a read-modify-write xor into the packet, 2 instructions per 8 bytes;
+ * with a key length that divides 64 the key words stay in registers and the
+ * xor alone is left. A copy costs a load more.
+ */
+static inline void xor_word(__u8 *dst, const __u8 *src, __u64 key)
+{
+	store64(dst, load64(src) ^ key);
+}
+
+/* 64 bytes, with the key stream at @k. */
+static inline void xor_block(__u8 *dst, const __u8 *src, const __u8 *k)
+{
+	xor_word(dst, src, load64(k));
+	xor_word(dst + 8, src + 8, load64(k + 8));
+	xor_word(dst + 16, src + 16, load64(k + 16));
+	xor_word(dst + 24, src + 24, load64(k + 24));
+	xor_word(dst + 32, src + 32, load64(k + 32));
+	xor_word(dst + 40, src + 40, load64(k + 40));
+	xor_word(dst + 48, src + 48, load64(k + 48));
+	xor_word(dst + 56, src + 56, load64(k + 56));
+}
+
+/* Fewer than 64 bytes: whole words, then 4, 2 and 1 bytes. */
+static inline void xor_tail(__u8 *dst, const __u8 *src, const __u8 *k,
+			    size_t n)
+{
+	if (!n)
+		return;
+	for (; n >= 8; n -= 8, dst += 8, src += 8, k += 8)
+		xor_word(dst, src, load64(k));
+	if (n & 4) {
+		store32(dst, load32(src) ^ load32(k));
+		dst += 4, src += 4, k += 4;
+	}
+	if (n & 2) {
+		store16(dst, load16(src) ^ load16(k));
+		dst += 2, src += 2, k += 2;
+	}
+	if (n & 1)
+		*dst = *src ^ *k;
+}
+
+/* In place, 128 bytes a turn so that the loop's own cost stays small. */
+static inline void xor_run_inplace(__u8 *p, const __u8 *k, size_t n)
+{
+	__u8 *end = p + (n & ~(size_t)127);
+
+	for (; p != end; p += 128, k += 128) {
+		xor_block(p, p, k);
+		xor_block(p + 64, p + 64, k + 64);
+	}
+	if (n & 64) {
+		xor_block(p, p, k);
+		p += 64;
+		k += 64;
+	}
+	xor_tail(p, p, k, n & 63);
+}
+
+static inline void xor_run_copy(__u8 *dst, const __u8 *src, const __u8 *k,
+				size_t n)
+{
+	for (; n >= 64; n -= 64, dst += 64, src += 64, k += 64)
+		xor_block(dst, src, k);
+	xor_tail(dst, src, k, n);
+}
+
+/*
+ * In place with a key length that divides 64 (a power of two up to 64): the
+ * key stream repeats every 64 bytes, so one copy of those 64 bytes serves
+ * every block, and the compiler keeps it in eight registers. The tail
+ * reads the key stream itself: indexing the copy would put it on the stack.
+ */
+static __u32 xor_inplace_short_key(const struct crapvpn_keystream *ks,
+				   __u8 *p, size_t len, __u32 pos)
+{
+	__u8 *end = p + (len & ~(size_t)127);
+	__u8 key[64];
+
+	__builtin_memcpy(key, ks->bytes + pos, sizeof(key));
+	for (; p != end; p += 128) {
+		xor_block(p, p, key);
+		xor_block(p + 64, p + 64, key);
+	}
+	if (len & 64) {
+		xor_block(p, p, key);
+		p += 64;
+	}
+	xor_tail(p, p, ks->bytes + pos, len & 63);
+	return (pos + len) & (ks->keylen - 1);
+}
+
+/*
  * dst = src ^ key stream, starting at key position @pos (below keylen);
  * dst == src works in place. Returns the key position after the last byte,
  * so that a packet split over several buffers is XORed piece by piece.
@@ -43,26 +165,23 @@ void crapvpn_keystream_init(struct crapvpn_keystream *ks, const __u8 *key,
 __u32 crapvpn_xor(const struct crapvpn_keystream *ks, __u8 *dst,
 		  const __u8 *src, size_t len, __u32 pos)
 {
+	__u32 keylen = ks->keylen;
+
+	if (dst == src && keylen <= 64 && !(keylen & (keylen - 1)))
+		return xor_inplace_short_key(ks, dst, len, pos);
+
 	while (len) {
 		size_t run = len < CRAPVPN_KS_RUN ? len : CRAPVPN_KS_RUN;
 		const __u8 *k = ks->bytes + pos;
-		size_t i = 0;
 
-		for (; i + 32 <= run; i += 32) {
-			store64(dst + i, load64(src + i) ^ load64(k + i));
-			store64(dst + i + 8, load64(src + i + 8) ^ load64(k + i + 8));
-			store64(dst + i + 16, load64(src + i + 16) ^ load64(k + i + 16));
-			store64(dst + i + 24, load64(src + i + 24) ^ load64(k + i + 24));
-		}
-		for (; i + 8 <= run; i += 8)
-			store64(dst + i, load64(src + i) ^ load64(k + i));
-		for (; i < run; i++)
-			dst[i] = src[i] ^ k[i];
-
+		if (dst == src)
+			xor_run_inplace(dst, k, run);
+		else
+			xor_run_copy(dst, src, k, run);
 		dst += run;
 		src += run;
 		len -= run;
-		pos = (pos + run) % ks->keylen;
+		pos = (pos + run) % keylen;
 	}
 	return pos;
 }
