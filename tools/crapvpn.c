@@ -1,0 +1,1036 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crapvpn: set up crapvpn network devices through rtnetlink (libmnl).
+ *
+ *   crapvpn add|set DEV [OPTIONS], crapvpn del DEV, crapvpn show [DEV]
+ *   crapvpn -k HEXKEY -p PEER_HOST [-i IFNAME] LOCAL_IP PEER_IP   (compat)
+ *
+ * The key is never printed. It lives in the global config and request
+ * buffers only, which are wiped when the program exits by any path.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "cvparse.h"
+
+#define PROG		"crapvpn"
+#define EXIT_USAGE	2
+#define COMPAT_IFNAME	"crapvpn0"
+
+static const char usage_text[] =
+"Usage: crapvpn [--dry-run] COMMAND\n"
+"\n"
+"Commands:\n"
+"  add DEV [OPTIONS]        create crapvpn device DEV\n"
+"  set DEV [OPTIONS]        change the given settings of DEV, keep the rest\n"
+"  del DEV                  delete crapvpn device DEV\n"
+"  show [DEV] [--json]      show all crapvpn devices, or DEV\n"
+"  help, -h, --help         show this help\n"
+"  --version                show the version\n"
+"\n"
+"Options:\n"
+"  key HEX                  XOR key in hex, 1..4096 bytes (\"0x\" prefix allowed)\n"
+"  key-file FILE            read the hex key from FILE (\"-\": standard input)\n"
+"  peer HOST                peer address or host name (IPv4 or IPv6)\n"
+"  peer-port N              peer UDP port (default 1337)\n"
+"  port N                   local UDP listen port (default 1337)\n"
+"  local ADDR               local address to bind (0.0.0.0 or :: for any)\n"
+"  mtu N                    device MTU\n"
+"\n"
+"Compatibility with the old userspace crapvpn:\n"
+"  crapvpn -k HEXKEY -p PEER_HOST [-i IFNAME] LOCAL_IP PEER_IP\n"
+"      creates IFNAME (default crapvpn0) with that key and peer (port 1337),\n"
+"      adds LOCAL_IP with point-to-point peer PEER_IP and sets it up.\n"
+"\n"
+"--dry-run (-n) prints the netlink requests instead of sending them.\n"
+"Exit status: 0 success, 1 error, 2 usage error.\n"
+"XOR with a static key is obfuscation, not security.\n";
+
+/* What add, set and the compat mode send; 0 / family 0 means "not given". */
+static struct config {
+	uint8_t key[CRAPVPN_KEY_MAX];
+	size_t key_len;
+	int has_key;
+	struct cv_addr peer, local;
+	uint16_t peer_port, port;
+	uint32_t mtu;
+} cfg;
+
+/* One crapvpn device as the kernel reports it. */
+struct link {
+	char name[IFNAMSIZ];
+	int index, up;
+	char kind[32];
+	uint32_t mtu, key_len;
+	int has_key_len, has_mtu;
+	struct cv_addr peer, local;
+	uint16_t peer_port, port;
+};
+
+static char req[16384];		/* request; may hold the key */
+static char ans[32768];		/* answers, sized for link dumps */
+static struct mnl_socket *nl;
+static unsigned int last_seq, portid;
+static int dry_run;
+static char extack[256];	/* last message from the kernel */
+
+static void wipe(void)
+{
+	explicit_bzero(&cfg, sizeof(cfg));
+	explicit_bzero(req, sizeof(req));
+	explicit_bzero(ans, sizeof(ans));
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'crapvpn --help'.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_FAILURE);
+}
+
+static void check_dev(const char *cmd, const char *dev)
+{
+	const char *err = cv_check_ifname(dev);
+
+	if (err)
+		die("%s: device \"%s\": %s", cmd, dev, err);
+}
+
+/* ---- netlink ---------------------------------------------------------- */
+
+static void nl_open(void)
+{
+	int one = 1;
+
+	if (dry_run)
+		return;
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		die("cannot open a netlink socket: %s", strerror(errno));
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		die("cannot bind the netlink socket: %s", strerror(errno));
+	/* Error messages from the kernel, and no copy of our request (key!). */
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	portid = mnl_socket_get_portid(nl);
+	last_seq = time(NULL);
+}
+
+static struct nlmsghdr *new_msg(uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh;
+
+	explicit_bzero(req, sizeof(req));
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++last_seq;
+	return nlh;
+}
+
+static int extack_attr(const struct nlattr *attr, void *data)
+{
+	(void)data;
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(extack, sizeof(extack), "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+/* NLMSG_ERROR: an ack (error 0) ends the request, anything else fails it. */
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	unsigned int off = sizeof(*e);
+
+	(void)data;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+		mnl_attr_parse(nlh, off, extack_attr, NULL);
+	}
+	if (e->error == 0)
+		return MNL_CB_STOP;
+	errno = -e->error;
+	return MNL_CB_ERROR;
+}
+
+/* NLMSG_DONE ends a dump; it may carry an error of its own. */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	int err = 0;
+
+	(void)data;
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
+		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_parse(nlh, sizeof(int), extack_attr, NULL);
+	if (err < 0) {
+		errno = -err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+static void dump_msg(const struct nlmsghdr *nlh);
+
+/*
+ * Sends a request and runs cb on each answer until the ack or the end of
+ * the dump. Returns 0 or a negative errno; extack holds the kernel's
+ * message, if any. In dry-run mode the request is printed instead.
+ */
+static int talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	/* The answers must carry the sequence number of this request. */
+	unsigned int seq = nlh->nlmsg_seq;
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = error_cb,
+		[NLMSG_DONE] = done_cb,
+	};
+	int n, ret = MNL_CB_OK;
+
+	extack[0] = '\0';
+	/* NLM_F_DUMP shares bits with NLM_F_EXCL and NLM_F_REPLACE. */
+	if (nlh->nlmsg_type != RTM_GETLINK ||
+	    (nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
+		nlh->nlmsg_flags |= NLM_F_ACK;
+	if (dry_run) {
+		dump_msg(nlh);
+		explicit_bzero(req, sizeof(req));
+		return 0;
+	}
+	n = mnl_socket_sendto(nl, nlh, nlh->nlmsg_len);
+	explicit_bzero(req, sizeof(req));	/* nlh is gone from here on */
+	if (n < 0)
+		return -errno;
+	while (ret > MNL_CB_STOP) {
+		n = mnl_socket_recvfrom(nl, ans, sizeof(ans));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run2(ans, n, seq, portid, cb, data,
+				  ctl, NLMSG_MIN_TYPE);
+	}
+	return ret == MNL_CB_ERROR ? -errno : 0;
+}
+
+/* "crapvpn: WHAT: kernel message (strerror)" */
+static void report(const char *what, int err)
+{
+	if (extack[0])
+		fprintf(stderr, PROG ": %s: %s (%s)\n", what, extack, strerror(-err));
+	else
+		fprintf(stderr, PROG ": %s: %s\n", what, strerror(-err));
+}
+
+static void __attribute__((noreturn)) kernel_error(const char *what, int err)
+{
+	report(what, err);
+	exit(EXIT_FAILURE);
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static void put_crapvpn(struct nlmsghdr *nlh, const struct config *c)
+{
+	struct nlattr *info, *data;
+
+	if (c->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, CRAPVPN_KIND);
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	if (c->has_key)
+		mnl_attr_put(nlh, IFLA_CRAPVPN_KEY, c->key_len, c->key);
+	if (c->peer.family)
+		mnl_attr_put(nlh, c->peer.family == AF_INET ?
+			     IFLA_CRAPVPN_PEER : IFLA_CRAPVPN_PEER6,
+			     cv_addr_len(&c->peer), &c->peer.v6);
+	if (c->peer_port)
+		mnl_attr_put_u16(nlh, IFLA_CRAPVPN_PEER_PORT, c->peer_port);
+	if (c->port)
+		mnl_attr_put_u16(nlh, IFLA_CRAPVPN_PORT, c->port);
+	if (c->local.family)
+		mnl_attr_put(nlh, c->local.family == AF_INET ?
+			     IFLA_CRAPVPN_LOCAL : IFLA_CRAPVPN_LOCAL6,
+			     cv_addr_len(&c->local), &c->local.v6);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+}
+
+/* RTM_NEWLINK for DEV by name (index 0) or by index. */
+static struct nlmsghdr *link_msg(uint16_t type, uint16_t flags,
+				 const char *dev, int index)
+{
+	struct nlmsghdr *nlh = new_msg(type, flags);
+	struct ifinfomsg *ifi;
+
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = index;
+	if (dev)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, dev);
+	return nlh;
+}
+
+/* Validates an attribute's payload size before it is read. */
+static int attr_len_is(const struct nlattr *a, size_t len)
+{
+	return mnl_attr_get_payload_len(a) == len;
+}
+
+static void parse_data(const struct nlattr *nest, struct link *l)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		const void *p = mnl_attr_get_payload(a);
+
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_CRAPVPN_PEER:
+			if (attr_len_is(a, 4))
+				l->peer.family = AF_INET, memcpy(&l->peer.v4, p, 4);
+			break;
+		case IFLA_CRAPVPN_PEER6:
+			if (attr_len_is(a, 16))
+				l->peer.family = AF_INET6, memcpy(&l->peer.v6, p, 16);
+			break;
+		case IFLA_CRAPVPN_LOCAL:
+			if (attr_len_is(a, 4))
+				l->local.family = AF_INET, memcpy(&l->local.v4, p, 4);
+			break;
+		case IFLA_CRAPVPN_LOCAL6:
+			if (attr_len_is(a, 16))
+				l->local.family = AF_INET6, memcpy(&l->local.v6, p, 16);
+			break;
+		case IFLA_CRAPVPN_PEER_PORT:
+			if (attr_len_is(a, 2))
+				l->peer_port = mnl_attr_get_u16(a);
+			break;
+		case IFLA_CRAPVPN_PORT:
+			if (attr_len_is(a, 2))
+				l->port = mnl_attr_get_u16(a);
+			break;
+		case IFLA_CRAPVPN_KEY_LEN:
+			if (attr_len_is(a, 4))
+				l->has_key_len = 1, l->key_len = mnl_attr_get_u32(a);
+			break;
+		}
+	}
+}
+
+static void parse_link(const struct nlmsghdr *nlh, struct link *l)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a, *b;
+
+	memset(l, 0, sizeof(*l));
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return;
+	l->index = ifi->ifi_index;
+	l->up = !!(ifi->ifi_flags & IFF_UP);
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_IFNAME:
+			if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+				snprintf(l->name, sizeof(l->name), "%s",
+					 mnl_attr_get_str(a));
+			break;
+		case IFLA_MTU:
+			if (attr_len_is(a, 4))
+				l->has_mtu = 1, l->mtu = mnl_attr_get_u32(a);
+			break;
+		case IFLA_LINKINFO:
+			mnl_attr_for_each_nested(b, a) {
+				if (mnl_attr_get_type(b) == IFLA_INFO_KIND &&
+				    mnl_attr_validate(b, MNL_TYPE_STRING) == 0)
+					snprintf(l->kind, sizeof(l->kind), "%.*s",
+						 (int)mnl_attr_get_payload_len(b),
+						 mnl_attr_get_str(b));
+				else if (mnl_attr_get_type(b) == IFLA_INFO_DATA)
+					parse_data(b, l);
+			}
+			break;
+		}
+	}
+}
+
+static int is_crapvpn(const struct link *l)
+{
+	return strcmp(l->kind, CRAPVPN_KIND) == 0;
+}
+
+static int get_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	parse_link(nlh, data);
+	return MNL_CB_OK;
+}
+
+/* Asks the kernel about DEV; returns 0 or a negative errno. */
+static int get_link(const char *dev, struct link *l)
+{
+	struct nlmsghdr *nlh = link_msg(RTM_GETLINK, 0, dev, 0);
+
+	memset(l, 0, sizeof(*l));
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return talk(nlh, get_link_cb, l);
+}
+
+/* Looks DEV up; refuses a device that is missing or not a crapvpn one. */
+static void get_crapvpn_link(const char *cmd, const char *dev, struct link *l)
+{
+	char what[64];
+	int err;
+
+	snprintf(what, sizeof(what), "%s %s", cmd, dev);
+	err = get_link(dev, l);
+	if (err == -ENODEV)
+		die("%s: no such device", what);
+	if (err)
+		kernel_error(what, err);
+	if (!is_crapvpn(l) && l->kind[0])
+		die("%s: not a crapvpn device (its kind is \"%s\")", what, l->kind);
+	if (!is_crapvpn(l))
+		die("%s: not a crapvpn device", what);
+}
+
+/* ---- printing --------------------------------------------------------- */
+
+/* A JSON string; invalid UTF-8 becomes U+FFFD. */
+static void json_str(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int n, i;
+
+	putchar('"');
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			printf("\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			printf("\\u%04x", *p++);
+		} else if (*p < 0x80) {
+			putchar(*p++);
+		} else {
+			n = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 :
+			    *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
+			for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
+				;
+			if (n && i == n) {
+				fwrite(p, 1, n, stdout);
+				p += n;
+			} else {
+				fputs("\\ufffd", stdout);
+				p++;
+			}
+		}
+	}
+	putchar('"');
+}
+
+static void json_uint(const char *name, int has, unsigned int v)
+{
+	if (has)
+		printf(",\"%s\":%u", name, v);
+	else
+		printf(",\"%s\":null", name);
+}
+
+static void json_addr(const char *name, const struct cv_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	printf(",\"%s\":", name);
+	if (a->family)
+		json_str(cv_addr_str(a, buf, sizeof(buf)));
+	else
+		printf("null");
+}
+
+static void print_json(const struct link *l, int first)
+{
+	printf("%s{\"ifname\":", first ? "" : ",");
+	json_str(l->name);
+	printf(",\"ifindex\":%d,\"state\":\"%s\"", l->index, l->up ? "up" : "down");
+	json_uint("mtu", l->has_mtu, l->mtu);
+	json_addr("peer", &l->peer);
+	json_uint("peer_port", l->peer_port != 0, l->peer_port);
+	json_uint("port", l->port != 0, l->port);
+	json_addr("local", &l->local);
+	json_uint("key_len", l->has_key_len, l->key_len);
+	putchar('}');
+}
+
+static void print_text(const struct link *l)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	printf("%s: state %s", l->name, l->up ? "up" : "down");
+	if (l->has_mtu)
+		printf(" mtu %u", l->mtu);
+	printf("\n   ");
+	if (l->peer.family)
+		printf(" peer %s", cv_addr_str(&l->peer, buf, sizeof(buf)));
+	if (l->peer_port)
+		printf(" peer-port %u", l->peer_port);
+	if (l->port)
+		printf(" port %u", l->port);
+	if (l->local.family)
+		printf(" local %s", cv_addr_str(&l->local, buf, sizeof(buf)));
+	else if (l->has_key_len)	/* configured, bound to no address */
+		printf(" local any");
+	if (l->has_key_len)
+		printf(" key-len %u", l->key_len);
+	printf("\n");
+}
+
+struct show_state {
+	int json, count;
+};
+
+static int show_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct show_state *st = data;
+	struct link l;
+
+	parse_link(nlh, &l);
+	if (!is_crapvpn(&l))
+		return MNL_CB_OK;
+	if (st->json)
+		print_json(&l, st->count == 0);
+	else
+		print_text(&l);
+	st->count++;
+	return MNL_CB_OK;
+}
+
+/* ---- dry run: print a request, key redacted --------------------------- */
+
+static void dump_addr(const char *name, const struct nlattr *a, int indent)
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int len = mnl_attr_get_payload_len(a);
+
+	if (len == 4 || len == 16)
+		inet_ntop(len == 4 ? AF_INET : AF_INET6,
+			  mnl_attr_get_payload(a), buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "(%u bytes)", len);
+	printf("%*s%s %s\n", indent, "", name, buf);
+}
+
+static void dump_data(const struct nlattr *nest)
+{
+	static const char *const names[] = {
+		[IFLA_CRAPVPN_PEER] = "IFLA_CRAPVPN_PEER",
+		[IFLA_CRAPVPN_PEER6] = "IFLA_CRAPVPN_PEER6",
+		[IFLA_CRAPVPN_LOCAL] = "IFLA_CRAPVPN_LOCAL",
+		[IFLA_CRAPVPN_LOCAL6] = "IFLA_CRAPVPN_LOCAL6",
+	};
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_CRAPVPN_KEY:
+			printf("      IFLA_CRAPVPN_KEY (%u bytes, not shown)\n",
+			       mnl_attr_get_payload_len(a));
+			break;
+		case IFLA_CRAPVPN_PEER:
+		case IFLA_CRAPVPN_PEER6:
+		case IFLA_CRAPVPN_LOCAL:
+		case IFLA_CRAPVPN_LOCAL6:
+			dump_addr(names[mnl_attr_get_type(a)], a, 6);
+			break;
+		case IFLA_CRAPVPN_PEER_PORT:
+			printf("      IFLA_CRAPVPN_PEER_PORT %u\n", mnl_attr_get_u16(a));
+			break;
+		case IFLA_CRAPVPN_PORT:
+			printf("      IFLA_CRAPVPN_PORT %u\n", mnl_attr_get_u16(a));
+			break;
+		default:
+			printf("      attribute %u\n", mnl_attr_get_type(a));
+		}
+	}
+}
+
+static void dump_msg(const struct nlmsghdr *nlh)
+{
+	static const char *const types[] = {
+		[RTM_NEWLINK] = "RTM_NEWLINK", [RTM_DELLINK] = "RTM_DELLINK",
+		[RTM_GETLINK] = "RTM_GETLINK", [RTM_NEWADDR] = "RTM_NEWADDR",
+	};
+	const struct ifinfomsg *ifi;
+	const struct nlattr *a, *b;
+
+	printf("%s flags", types[nlh->nlmsg_type]);
+	if (nlh->nlmsg_flags & NLM_F_ACK)
+		printf(" ack");
+	if (nlh->nlmsg_type == RTM_GETLINK) {
+		if ((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
+			printf(" dump");
+	} else {
+		if (nlh->nlmsg_flags & NLM_F_CREATE)
+			printf(" create");
+		if (nlh->nlmsg_flags & NLM_F_EXCL)
+			printf(" excl");
+	}
+
+	if (nlh->nlmsg_type == RTM_NEWADDR) {
+		const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+
+		printf(" family %s prefixlen %u index %u\n",
+		       ifa->ifa_family == AF_INET ? "inet" : "inet6",
+		       ifa->ifa_prefixlen, ifa->ifa_index);
+		mnl_attr_for_each(a, nlh, sizeof(*ifa))
+			dump_addr(mnl_attr_get_type(a) == IFA_LOCAL ?
+				  "IFA_LOCAL" : "IFA_ADDRESS", a, 2);
+		return;
+	}
+
+	ifi = mnl_nlmsg_get_payload(nlh);
+	printf(" index %d", ifi->ifi_index);
+	if (ifi->ifi_change)
+		printf(" change 0x%x flags 0x%x", ifi->ifi_change, ifi->ifi_flags);
+	printf("\n");
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_IFNAME:
+			printf("  IFLA_IFNAME \"%s\"\n", mnl_attr_get_str(a));
+			break;
+		case IFLA_MTU:
+			printf("  IFLA_MTU %u\n", mnl_attr_get_u32(a));
+			break;
+		case IFLA_EXT_MASK:
+			printf("  IFLA_EXT_MASK 0x%x\n", mnl_attr_get_u32(a));
+			break;
+		case IFLA_LINKINFO:
+			printf("  IFLA_LINKINFO\n");
+			mnl_attr_for_each_nested(b, a) {
+				if (mnl_attr_get_type(b) == IFLA_INFO_KIND) {
+					printf("    IFLA_INFO_KIND \"%s\"\n",
+					       mnl_attr_get_str(b));
+				} else {
+					printf("    IFLA_INFO_DATA\n");
+					dump_data(b);
+				}
+			}
+			break;
+		default:
+			printf("  attribute %u\n", mnl_attr_get_type(a));
+		}
+	}
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+/* Parses add/set OPTIONS into cfg; exits on any error. */
+static void parse_options(const char *cmd, int argc, char **argv)
+{
+	int i, seen_key = 0, seen_peer = 0, seen_local = 0;
+	const char *err;
+	uint32_t mtu;
+
+	for (i = 0; i < argc; i += 2) {
+		const char *kw = argv[i];
+		char *val = argv[i + 1];
+
+		if (strcmp(kw, "key") && strcmp(kw, "key-file") &&
+		    strcmp(kw, "peer") && strcmp(kw, "peer-port") &&
+		    strcmp(kw, "port") && strcmp(kw, "local") &&
+		    strcmp(kw, "mtu"))
+			usage_error("%s: unknown option \"%s\"", cmd, cv_quote(kw));
+		if (i + 1 >= argc)
+			usage_error("%s: option \"%s\" needs a value", cmd, kw);
+
+		if (!strcmp(kw, "key") || !strcmp(kw, "key-file")) {
+			if (seen_key++)
+				usage_error("%s: the key is given twice", cmd);
+			if (!strcmp(kw, "key")) {
+				err = cv_key_from_hex(val, strlen(val), cfg.key,
+						      &cfg.key_len);
+				cv_wipe_str(val);	/* hide it from ps */
+			} else {
+				err = cv_key_from_file(val, cfg.key, &cfg.key_len);
+			}
+			if (err)
+				die("%s: %s: %s", cmd, kw, err);
+			cfg.has_key = 1;
+		} else if (!strcmp(kw, "peer")) {
+			if (seen_peer++)
+				usage_error("%s: \"peer\" is given twice", cmd);
+			err = cv_parse_addr(val, 0, &cfg.peer);
+			if (err)
+				die("%s: peer \"%s\": %s", cmd, val, err);
+		} else if (!strcmp(kw, "local")) {
+			if (seen_local++)
+				usage_error("%s: \"local\" is given twice", cmd);
+			err = cv_parse_addr(val, 0, &cfg.local);
+			if (err)
+				die("%s: local \"%s\": %s", cmd, val, err);
+		} else if (!strcmp(kw, "peer-port") || !strcmp(kw, "port")) {
+			uint16_t *p = kw[0] == 'p' && kw[1] == 'e' ?
+				      &cfg.peer_port : &cfg.port;
+
+			if (*p)
+				usage_error("%s: \"%s\" is given twice", cmd, kw);
+			err = cv_parse_port(val, p);
+			if (err)
+				die("%s: %s \"%s\": %s", cmd, kw, val, err);
+		} else {
+			if (cfg.mtu)
+				usage_error("%s: \"mtu\" is given twice", cmd);
+			err = cv_parse_u32(val, 1, CRAPVPN_MAX_INNER, &mtu);
+			if (err)
+				die("%s: mtu \"%s\": %s", cmd, val, err);
+			cfg.mtu = mtu;
+		}
+	}
+
+	/* A specific local address of the other family cannot work. */
+	if (cfg.peer.family && cfg.local.family &&
+	    cfg.peer.family != cfg.local.family) {
+		static const struct in6_addr any6;
+
+		if (cfg.local.family == AF_INET ? cfg.local.v4.s_addr != 0 :
+		    memcmp(&cfg.local.v6, &any6, sizeof(any6)) != 0)
+			die("%s: local and peer are of different address families",
+			    cmd);
+	}
+}
+
+static void hint(int err)
+{
+	if (err == -EOPNOTSUPP)
+		fprintf(stderr, PROG ": is the crapvpn kernel module available? "
+			"Try: modprobe crapvpn\n");
+}
+
+static int cmd_add_set(int add, int argc, char **argv)
+{
+	const char *cmd = add ? "add" : "set";
+	struct nlmsghdr *nlh;
+	struct link l;
+	char what[64];
+	int err;
+
+	if (argc < 1)
+		usage_error("%s: missing device name", cmd);
+	check_dev(cmd, argv[0]);
+	parse_options(cmd, argc - 1, argv + 1);
+	if (!add && argc == 1)
+		usage_error("set: nothing to change");
+
+	nl_open();
+	if (!add && !dry_run)
+		get_crapvpn_link(cmd, argv[0], &l);
+
+	nlh = link_msg(RTM_NEWLINK, add ? NLM_F_CREATE | NLM_F_EXCL : 0,
+		       argv[0], 0);
+	put_crapvpn(nlh, &cfg);
+	explicit_bzero(&cfg, sizeof(cfg));
+	err = talk(nlh, NULL, NULL);
+	snprintf(what, sizeof(what), "%s %s", cmd, argv[0]);
+	if (err == -EEXIST && add)
+		die("%s: a device of that name exists already", what);
+	if (err) {
+		report(what, err);
+		if (add)
+			hint(err);
+		exit(EXIT_FAILURE);
+	}
+	return 0;
+}
+
+static int cmd_del(int argc, char **argv)
+{
+	struct link l;
+	char what[64];
+	int err;
+
+	if (argc < 1)
+		usage_error("del: missing device name");
+	if (argc > 1)
+		usage_error("del: unexpected argument \"%s\"", cv_quote(argv[1]));
+	check_dev("del", argv[0]);
+	nl_open();
+	if (!dry_run)
+		get_crapvpn_link("del", argv[0], &l);
+	snprintf(what, sizeof(what), "del %s", argv[0]);
+	err = talk(link_msg(RTM_DELLINK, 0, argv[0], 0), NULL, NULL);
+	if (err)
+		kernel_error(what, err);
+	return 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	struct show_state st = { 0 };
+	const char *dev = NULL;
+	struct nlmsghdr *nlh;
+	char what[64];
+	int i, err;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			st.json = 1;
+		else if (argv[i][0] == '-')
+			usage_error("show: unknown option \"%s\"", cv_quote(argv[i]));
+		else if (dev)
+			usage_error("show: unexpected argument \"%s\"", cv_quote(argv[i]));
+		else
+			dev = argv[i];
+	}
+	if (dev)
+		check_dev("show", dev);
+
+	nl_open();
+	if (dev) {
+		struct link l;
+
+		if (dry_run) {
+			nlh = link_msg(RTM_GETLINK, 0, dev, 0);
+			mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+			return talk(nlh, NULL, NULL);
+		}
+		get_crapvpn_link("show", dev, &l);
+		if (st.json) {
+			putchar('[');
+			print_json(&l, 1);
+			puts("]");
+		} else {
+			print_text(&l);
+		}
+		return 0;
+	}
+
+	nlh = link_msg(RTM_GETLINK, NLM_F_DUMP, NULL, 0);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (st.json && !dry_run)
+		putchar('[');
+	err = talk(nlh, show_cb, &st);
+	if (st.json && !dry_run)
+		puts("]");
+	if (err) {
+		snprintf(what, sizeof(what), "show");
+		kernel_error(what, err);
+	}
+	return 0;
+}
+
+/* ---- compat mode: crapvpn -k KEY -p PEER [-i IF] LOCAL_IP PEER_IP ----- */
+
+static int cmd_compat(int argc, char **argv)
+{
+	const char *ifname = COMPAT_IFNAME, *peer_host = NULL, *err;
+	struct cv_addr local_ip, peer_ip;
+	char b1[INET6_ADDRSTRLEN], b2[INET6_ADDRSTRLEN], b3[INET6_ADDRSTRLEN];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct ifinfomsg *ifi;
+	struct link l;
+	int opt, index = 0, rc;
+	char what[64];
+
+	/* getopt() would take "--dry-run" apart letter by letter. */
+	for (opt = 1; opt < argc; opt++)
+		if (!strncmp(argv[opt], "--", 2) && argv[opt][2])
+			usage_error("unknown option \"%s\" (--dry-run goes "
+				    "before -k)", cv_quote(argv[opt]));
+	opterr = 0;
+	while ((opt = getopt(argc, argv, "+:k:p:i:")) != -1) {
+		switch (opt) {
+		case 'k':
+			if (cfg.has_key)
+				usage_error("-k is given twice");
+			err = cv_key_from_hex(optarg, strlen(optarg), cfg.key,
+					      &cfg.key_len);
+			cv_wipe_str(optarg);
+			if (err)
+				die("-k: key %s", err);
+			cfg.has_key = 1;
+			break;
+		case 'p':
+			peer_host = optarg;
+			break;
+		case 'i':
+			ifname = optarg;
+			break;
+		case ':':
+			usage_error("option -%c needs a value", optopt);
+		default:
+			if (optopt && optopt != '-')
+				usage_error("unknown option -%c", optopt);
+			usage_error("unknown option");
+		}
+	}
+	if (!cfg.has_key)
+		usage_error("-k HEXKEY is required");
+	if (!peer_host)
+		usage_error("-p PEER_HOST is required");
+	if (argc - optind != 2)
+		usage_error("expected LOCAL_IP and PEER_IP after the options, "
+			    "got %d argument%s", argc - optind,
+			    argc - optind == 1 ? "" : "s");
+	check_dev("-i", ifname);
+	err = cv_parse_addr(peer_host, 0, &cfg.peer);
+	if (err)
+		die("-p \"%s\": %s", peer_host, err);
+	err = cv_parse_addr(argv[optind], 1, &local_ip);
+	if (err)
+		die("LOCAL_IP \"%s\": %s", argv[optind], err);
+	err = cv_parse_addr(argv[optind + 1], 1, &peer_ip);
+	if (err)
+		die("PEER_IP \"%s\": %s", argv[optind + 1], err);
+	if (local_ip.family != peer_ip.family)
+		die("LOCAL_IP and PEER_IP must both be IPv4 or both IPv6");
+	cfg.peer_port = cfg.port = CRAPVPN_DEFAULT_PORT;
+
+	nl_open();
+	if (!dry_run) {
+		rc = get_link(ifname, &l);
+		if (!rc)
+			die("device %s exists already (-i IFNAME picks another name)",
+			    ifname);
+		if (rc != -ENODEV)
+			kernel_error("cannot look for an existing device", rc);
+	}
+
+	/* 1. the device */
+	snprintf(what, sizeof(what), "cannot create %s", ifname);
+	nlh = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ifname, 0);
+	put_crapvpn(nlh, &cfg);
+	explicit_bzero(cfg.key, sizeof(cfg.key));
+	rc = talk(nlh, NULL, NULL);
+	if (rc == -EEXIST)
+		die("device %s exists already", ifname);
+	if (rc) {
+		report(what, rc);
+		hint(rc);
+		exit(EXIT_FAILURE);
+	}
+	if (!dry_run) {
+		rc = get_link(ifname, &l);
+		if (rc)
+			kernel_error("cannot find the new device", rc);
+		index = l.index;
+	}
+
+	/*
+	 * 2. up, then 3. LOCAL_IP peer PEER_IP: IPv6 installs the route to a
+	 * point-to-point peer only for an address added while the device is
+	 * up (seen on 6.1), so the address comes second.
+	 */
+	nlh = link_msg(RTM_NEWLINK, 0, NULL, index);
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	rc = talk(nlh, NULL, NULL);
+	snprintf(what, sizeof(what), "cannot set %s up", ifname);
+	if (!rc) {
+		nlh = new_msg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+		ifa->ifa_family = local_ip.family;
+		ifa->ifa_prefixlen = local_ip.family == AF_INET ? 32 : 128;
+		ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+		ifa->ifa_index = index;
+		mnl_attr_put(nlh, IFA_LOCAL, cv_addr_len(&local_ip), &local_ip.v6);
+		mnl_attr_put(nlh, IFA_ADDRESS, cv_addr_len(&peer_ip), &peer_ip.v6);
+		rc = talk(nlh, NULL, NULL);
+		snprintf(what, sizeof(what), "cannot add the address to %s", ifname);
+	}
+	if (rc) {
+		/* Leave nothing half made behind: a retry must not find it. */
+		report(what, rc);
+		talk(link_msg(RTM_DELLINK, 0, NULL, index), NULL, NULL);
+		exit(EXIT_FAILURE);
+	}
+
+	cv_addr_str(&cfg.peer, b3, sizeof(b3));
+	printf("%s%s: created %s with %s peer %s, tunnel to %s%s%s%s port %u, up\n",
+	       dry_run ? "dry run: " : "", PROG, ifname,
+	       cv_addr_str(&local_ip, b1, sizeof(b1)),
+	       cv_addr_str(&peer_ip, b2, sizeof(b2)),
+	       peer_host, strcmp(peer_host, b3) ? " (" : "",
+	       strcmp(peer_host, b3) ? b3 : "", strcmp(peer_host, b3) ? ")" : "",
+	       CRAPVPN_DEFAULT_PORT);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	int i = 1, ret;
+
+	atexit(wipe);
+	while (i < argc && (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--dry-run"))) {
+		dry_run = 1;
+		i++;
+	}
+	if (i >= argc)
+		usage_error("no command given");
+	cmd = argv[i];
+
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf(PROG " " CRAPVPN_VERSION "\n");
+		return 0;
+	}
+	if (cmd[0] == '-' && cmd[1] && strchr("kpi", cmd[1]))
+		ret = cmd_compat(argc - i + 1, argv + i - 1);
+	else if (cmd[0] == '-')
+		usage_error("unknown option \"%s\"", cv_quote(cmd));
+	else if (!strcmp(cmd, "add"))
+		ret = cmd_add_set(1, argc - i - 1, argv + i + 1);
+	else if (!strcmp(cmd, "set"))
+		ret = cmd_add_set(0, argc - i - 1, argv + i + 1);
+	else if (!strcmp(cmd, "del") || !strcmp(cmd, "delete"))
+		ret = cmd_del(argc - i - 1, argv + i + 1);
+	else if (!strcmp(cmd, "show") || !strcmp(cmd, "list"))
+		ret = cmd_show(argc - i - 1, argv + i + 1);
+	else
+		usage_error("unknown command \"%s\"", cv_quote(cmd));
+
+	if (nl)
+		mnl_socket_close(nl);
+	if (fflush(stdout) == EOF)
+		die("cannot write the output: %s", strerror(errno));
+	return ret;
+}

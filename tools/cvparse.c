@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Argument parsing shared by crapvpn(8) and the ip link plugin. See
+ * cvparse.h. Messages are static strings or live in one static buffer,
+ * which is enough for two single-threaded command line programs.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cvparse.h"
+
+/* Generous: a 4096-byte key as `xxd -p` writes it is about 8.3 KB. */
+#define CV_KEYFILE_MAX	65536
+
+static char msgbuf[512];
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+const char *cv_key_from_hex(const char *hex, size_t hexlen,
+			    uint8_t key[CRAPVPN_KEY_MAX], size_t *keylen)
+{
+	const char *err = NULL;
+	size_t i = 0, digits = 0;
+	int v;
+
+	while (i < hexlen && isspace((unsigned char)hex[i]))
+		i++;
+	if (hexlen - i >= 2 && hex[i] == '0' && (hex[i + 1] == 'x' || hex[i + 1] == 'X'))
+		i += 2;
+
+	for (; i < hexlen; i++) {
+		if (isspace((unsigned char)hex[i]))
+			continue;
+		v = hexval(hex[i]);
+		if (v < 0) {
+			err = "not a hex string (only 0-9, a-f and A-F are allowed)";
+			break;
+		}
+		if (digits / 2 >= CRAPVPN_KEY_MAX) {
+			err = "too long (at most 4096 bytes, 8192 hex digits)";
+			break;
+		}
+		if (digits % 2 == 0)
+			key[digits / 2] = v << 4;
+		else
+			key[digits / 2] |= v;
+		digits++;
+	}
+	if (!err && digits == 0)
+		err = "empty (at least 1 byte, 2 hex digits)";
+	else if (!err && digits % 2)
+		err = "odd number of hex digits";
+
+	if (err) {
+		explicit_bzero(key, CRAPVPN_KEY_MAX);
+		*keylen = 0;
+		return err;
+	}
+	*keylen = digits / 2;
+	return NULL;
+}
+
+const char *cv_key_from_file(const char *path,
+			     uint8_t key[CRAPVPN_KEY_MAX], size_t *keylen)
+{
+	int use_stdin = strcmp(path, "-") == 0;
+	const char *err = NULL;
+	size_t len = 0;
+	ssize_t n;
+	char *buf;
+	int fd;
+
+	fd = use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(msgbuf, sizeof(msgbuf), "cannot open %s: %s",
+			 path, strerror(errno));
+		return msgbuf;
+	}
+	buf = malloc(CV_KEYFILE_MAX + 1);
+	if (!buf) {
+		err = "out of memory";
+		goto out_close;
+	}
+	for (;;) {
+		n = read(fd, buf + len, CV_KEYFILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(msgbuf, sizeof(msgbuf), "cannot read %s: %s",
+				 use_stdin ? "standard input" : path,
+				 strerror(errno));
+			err = msgbuf;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+		if (len > CV_KEYFILE_MAX) {
+			err = "key file too large (at most 64 KiB of hex text)";
+			break;
+		}
+	}
+	if (!err)
+		err = cv_key_from_hex(buf, len, key, keylen);
+	explicit_bzero(buf, CV_KEYFILE_MAX + 1);
+	free(buf);
+out_close:
+	if (!use_stdin)
+		close(fd);
+	return err;
+}
+
+const char *cv_parse_u32(const char *s, uint32_t lo, uint32_t hi,
+			 uint32_t *val)
+{
+	unsigned long v;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s)) {
+		snprintf(msgbuf, sizeof(msgbuf),
+			 "not a decimal number (%u-%u)", lo, hi);
+		return msgbuf;
+	}
+	errno = 0;
+	v = strtoul(s, NULL, 10);
+	if (errno == ERANGE || v < lo || v > hi) {
+		snprintf(msgbuf, sizeof(msgbuf), "out of range (%u-%u)", lo, hi);
+		return msgbuf;
+	}
+	*val = v;
+	return NULL;
+}
+
+const char *cv_parse_port(const char *s, uint16_t *port)
+{
+	const char *err;
+	uint32_t v;
+
+	err = cv_parse_u32(s, 1, 65535, &v);
+	if (err)
+		return err;
+	*port = v;
+	return NULL;
+}
+
+const char *cv_parse_addr(const char *s, int numeric_only, struct cv_addr *a)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (!*s)
+		return "empty address";
+	if (inet_pton(AF_INET, s, &a->v4) == 1) {
+		a->family = AF_INET;
+		return NULL;
+	}
+	if (inet_pton(AF_INET6, s, &a->v6) == 1) {
+		a->family = AF_INET6;
+		return NULL;
+	}
+	if (numeric_only)
+		return "not a numeric IPv4 or IPv6 address";
+	/* getaddrinfo() would take "10.1" for 10.0.0.1: not here. */
+	if (strspn(s, "0123456789.") == strlen(s))
+		return "not a valid IPv4 address";
+	if (strchr(s, ':'))
+		return "not a valid IPv6 address";
+
+	hints.ai_family = AF_UNSPEC;
+	rc = getaddrinfo(s, NULL, &hints, &res);
+	if (rc) {
+		snprintf(msgbuf, sizeof(msgbuf), "cannot resolve host: %s",
+			 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		return msgbuf;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			a->family = AF_INET;
+			a->v4 = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+			break;
+		}
+		if (ai->ai_family == AF_INET6) {
+			a->family = AF_INET6;
+			a->v6 = ((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return a->family ? NULL : "host has no IPv4 or IPv6 address";
+}
+
+const char *cv_addr_str(const struct cv_addr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family, &a->v6, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+const char *cv_check_ifname(const char *name)
+{
+	const char *p;
+
+	if (!*name)
+		return "empty interface name";
+	if (strlen(name) >= IFNAMSIZ)
+		return "interface name too long (at most 15 characters)";
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return "\".\" and \"..\" are not interface names";
+	for (p = name; *p; p++)
+		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
+			return "interface name contains '/', ':' or white space";
+	return NULL;
+}
+
+const char *cv_quote(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2, n -= 2;
+	if (n >= 8 && strspn(s, "0123456789abcdefABCDEF") == n)
+		return "(a hex string, not shown)";
+	return s;
+}
+
+void cv_wipe_str(char *s)
+{
+	explicit_bzero(s, strlen(s));
+}

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * link_crapvpn.so: "ip link ... type crapvpn" for the ip(8) of iproute2.
+ *
+ * ip dlopen()s $IP_LIB_DIR/link_<kind>.so (Debian: /usr/lib/<multiarch>/ip)
+ * and looks up the symbol <kind>_link_util. iproute2 installs no headers,
+ * so the few types and functions of ip used here are declared below; they
+ * match iproute2 5.1 and later (checked against 6.1, Debian bookworm). The
+ * functions are resolved from the ip binary when the plugin is loaded.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "cvparse.h"
+
+/* ---- what this plugin needs from ip ----------------------------------- */
+
+/* The plugin descriptor ip looks up by name (ip/ip_common.h upstream). */
+struct link_util {
+	struct link_util *next;			/* ip's list of loaded kinds */
+	const char *id;				/* the kind, "crapvpn" */
+	int maxattr;				/* highest IFLA_INFO_DATA type */
+	int (*parse_opt)(struct link_util *lu, int argc, char **argv,
+			 struct nlmsghdr *req);
+	void (*print_opt)(struct link_util *lu, FILE *f, struct rtattr *tb[]);
+	void (*print_xstats)(struct link_util *lu, FILE *f,
+			     struct rtattr *xstats);
+	void (*print_help)(struct link_util *lu, int argc, char **argv,
+			   FILE *f);
+	int (*parse_ifla_xstats)(struct link_util *lu, int argc, char **argv);
+	int (*print_ifla_xstats)(struct nlmsghdr *n, void *arg);
+};
+
+/*
+ * ip builds "ip link add/set" in a struct of the netlink header, the
+ * ifinfomsg and 1024 more bytes; attributes must stay within it.
+ */
+#define IP_LINK_REQ_SIZE \
+	((int)(sizeof(struct nlmsghdr) + sizeof(struct ifinfomsg) + 1024))
+
+/* Output selectors and colours of ip's JSON-aware printing. */
+#define IP_PRINT_ANY	4	/* text, or JSON under ip -j */
+#define IP_COLOR_INET	2
+#define IP_COLOR_INET6	3
+#define IP_COLOR_NONE	6
+
+/* Exported by /usr/sbin/ip (nm -D). */
+int addattr_l(struct nlmsghdr *n, int maxlen, int type, const void *data,
+	      int alen);
+int addattr16(struct nlmsghdr *n, int maxlen, int type, __u16 data);
+int print_color_string(int out, int color, const char *json_key,
+		       const char *text_fmt, const char *value);
+int print_color_uint(int out, int color, const char *json_key,
+		     const char *text_fmt, unsigned int value);
+
+/* ---- the plugin ------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ip link add DEV type crapvpn [ key HEX | key-file FILE ]\n"
+		"                  [ peer ADDR ] [ peer-port PORT ] [ port PORT ]\n"
+		"                  [ local ADDR ]\n"
+		"       ip link set DEV type crapvpn [ OPTIONS as above ]\n"
+		"\n"
+		"Where: HEX   := 1..4096 key bytes in hex, \"0x\" prefix allowed\n"
+		"                (through ip link, keys of up to about 900 bytes fit)\n"
+		"       FILE  := file holding the hex key, \"-\" for standard input\n"
+		"       ADDR  := IPv4 or IPv6 address or host name\n"
+		"       PORT  := UDP port 1..65535 (default 1337)\n"
+		"\"set\" changes only the options given. The key is never shown.\n");
+}
+
+static int fail(const char *what, const char *arg, const char *msg)
+{
+	if (arg)
+		fprintf(stderr, "Error: crapvpn: %s \"%s\": %s\n", what, arg, msg);
+	else
+		fprintf(stderr, "Error: crapvpn: %s: %s\n", what, msg);
+	return -1;
+}
+
+static int add_addr(struct nlmsghdr *n, int type4, int type6,
+		    const struct cv_addr *a)
+{
+	return addattr_l(n, IP_LINK_REQ_SIZE,
+			 a->family == AF_INET ? type4 : type6,
+			 &a->v6, cv_addr_len(a));
+}
+
+static int is_any(const struct cv_addr *a)
+{
+	static const struct in6_addr any6;
+
+	return a->family == AF_INET ? a->v4.s_addr == 0 :
+	       memcmp(&a->v6, &any6, sizeof(any6)) == 0;
+}
+
+struct opts {
+	uint8_t key[CRAPVPN_KEY_MAX];
+	size_t key_len;
+	int has_key;
+	struct cv_addr peer, local;
+	uint16_t peer_port, port;
+};
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	const char *err;
+
+	for (; argc > 0; argc -= 2, argv += 2) {
+		const char *kw = argv[0];
+		char *val = argc > 1 ? argv[1] : NULL;
+
+		if (!strcmp(kw, "help")) {
+			usage(stderr);
+			return -1;
+		}
+		if (strcmp(kw, "key") && strcmp(kw, "key-file") &&
+		    strcmp(kw, "peer") && strcmp(kw, "peer-port") &&
+		    strcmp(kw, "port") && strcmp(kw, "local")) {
+			fprintf(stderr, "Error: crapvpn: unknown option \"%s\". "
+				"Try \"ip link help crapvpn\".\n", cv_quote(kw));
+			return -1;
+		}
+		if (!val)
+			return fail(kw, NULL, "needs a value");
+
+		if (!strcmp(kw, "key") || !strcmp(kw, "key-file")) {
+			if (o->has_key)
+				return fail(kw, NULL, "the key is given twice");
+			if (!strcmp(kw, "key")) {
+				err = cv_key_from_hex(val, strlen(val), o->key,
+						      &o->key_len);
+				cv_wipe_str(val);
+			} else {
+				err = cv_key_from_file(val, o->key, &o->key_len);
+			}
+			if (err)
+				return fail(kw, NULL, err);
+			o->has_key = 1;
+		} else if (!strcmp(kw, "peer") || !strcmp(kw, "local")) {
+			struct cv_addr *a = kw[0] == 'p' ? &o->peer : &o->local;
+
+			if (a->family)
+				return fail(kw, NULL, "given twice");
+			err = cv_parse_addr(val, 0, a);
+			if (err)
+				return fail(kw, val, err);
+		} else {
+			uint16_t *p = !strcmp(kw, "port") ? &o->port : &o->peer_port;
+
+			if (*p)
+				return fail(kw, NULL, "given twice");
+			err = cv_parse_port(val, p);
+			if (err)
+				return fail(kw, val, err);
+		}
+	}
+	if (o->peer.family && o->local.family &&
+	    o->peer.family != o->local.family && !is_any(&o->local))
+		return fail("local", NULL,
+			    "not of the same address family as peer");
+	return 0;
+}
+
+static int put_opts(struct nlmsghdr *n, const struct opts *o)
+{
+	int room;
+
+	if (o->peer.family &&
+	    add_addr(n, IFLA_CRAPVPN_PEER, IFLA_CRAPVPN_PEER6, &o->peer))
+		return -1;
+	if (o->peer_port &&
+	    addattr16(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_PEER_PORT, o->peer_port))
+		return -1;
+	if (o->port &&
+	    addattr16(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_PORT, o->port))
+		return -1;
+	if (o->local.family &&
+	    add_addr(n, IFLA_CRAPVPN_LOCAL, IFLA_CRAPVPN_LOCAL6, &o->local))
+		return -1;
+	if (!o->has_key)
+		return 0;
+
+	/* The key goes last so that it gets all the room that is left. */
+	room = IP_LINK_REQ_SIZE - (int)NLMSG_ALIGN(n->nlmsg_len) - RTA_LENGTH(0);
+	room &= ~(RTA_ALIGNTO - 1);
+	if ((int)o->key_len > room) {
+		fprintf(stderr, "Error: crapvpn: a key of %zu bytes does not fit "
+			"into the request of ip link, which has room for %d "
+			"here; use crapvpn(8) for longer keys.\n",
+			o->key_len, room > 0 ? room : 0);
+		return -1;
+	}
+	return addattr_l(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_KEY, o->key,
+			 o->key_len);
+}
+
+static int crapvpn_parse_opt(struct link_util *lu, int argc, char **argv,
+			     struct nlmsghdr *n)
+{
+	struct opts o;
+	int ret;
+
+	(void)lu;
+	memset(&o, 0, sizeof(o));
+	ret = parse_args(argc, argv, &o);
+	if (!ret)
+		ret = put_opts(n, &o);
+	explicit_bzero(&o, sizeof(o));
+	return ret;
+}
+
+/* An attribute of the expected size, or NULL. */
+static const void *attr(struct rtattr *tb[], int type, size_t len)
+{
+	if (!tb || !tb[type] || RTA_PAYLOAD(tb[type]) != len)
+		return NULL;
+	return RTA_DATA(tb[type]);
+}
+
+static void print_addr(const char *key, const char *fmt, const void *v4,
+		       const void *v6)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (v4 && inet_ntop(AF_INET, v4, buf, sizeof(buf)))
+		print_color_string(IP_PRINT_ANY, IP_COLOR_INET, key, fmt, buf);
+	else if (v6 && inet_ntop(AF_INET6, v6, buf, sizeof(buf)))
+		print_color_string(IP_PRINT_ANY, IP_COLOR_INET6, key, fmt, buf);
+}
+
+static void print_u16(const char *key, const char *fmt, const void *p)
+{
+	__u16 v;
+
+	if (p) {
+		memcpy(&v, p, sizeof(v));
+		print_color_uint(IP_PRINT_ANY, IP_COLOR_NONE, key, fmt, v);
+	}
+}
+
+static void crapvpn_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
+{
+	const void *p;
+	__u32 len;
+
+	(void)lu;
+	(void)f;
+	print_addr("peer", "peer %s ", attr(tb, IFLA_CRAPVPN_PEER, 4),
+		   attr(tb, IFLA_CRAPVPN_PEER6, 16));
+	print_u16("peer_port", "peer-port %u ", attr(tb, IFLA_CRAPVPN_PEER_PORT, 2));
+	print_u16("port", "port %u ", attr(tb, IFLA_CRAPVPN_PORT, 2));
+	print_addr("local", "local %s ", attr(tb, IFLA_CRAPVPN_LOCAL, 4),
+		   attr(tb, IFLA_CRAPVPN_LOCAL6, 16));
+	p = attr(tb, IFLA_CRAPVPN_KEY_LEN, 4);
+	if (p) {
+		memcpy(&len, p, sizeof(len));
+		print_color_uint(IP_PRINT_ANY, IP_COLOR_NONE, "key_len",
+				 "key-len %u ", len);
+	}
+}
+
+static void crapvpn_print_help(struct link_util *lu, int argc, char **argv,
+			       FILE *f)
+{
+	(void)lu;
+	(void)argc;
+	(void)argv;
+	usage(f);
+}
+
+__attribute__((visibility("default")))
+struct link_util crapvpn_link_util = {
+	.id		= CRAPVPN_KIND,
+	.maxattr	= IFLA_CRAPVPN_MAX,
+	.parse_opt	= crapvpn_parse_opt,
+	.print_opt	= crapvpn_print_opt,
+	.print_help	= crapvpn_print_help,
+};

@@ -1,0 +1,429 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side tests of crapvpn(8) and of the ip link plugin link_crapvpn.so.
+# They need no kernel module: argument errors, --help, --version and the
+# --dry-run decoding run anywhere; what would go to the kernel is answered
+# by fake-rtnl.so (an LD_PRELOAD library built here when a C compiler is
+# around), which also records the requests so that the bytes of the packed
+# attributes can be checked. As root, the script then runs itself again in
+# a new network namespace (unshare -n) and tries to create a crapvpn device:
+# where the kernel has no crapvpn link type that is refused cleanly and the
+# run ends; where it has (the VM with the module loaded), a live round trip
+# of add/show/set/del, ip link and the compatibility mode follows. No device
+# is ever made outside that private namespace.
+#
+#   tools/test-cli.sh            (after make -C tools; make -C tools check)
+#   CRAPVPN=/usr/sbin/crapvpn PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/ip tools/test-cli.sh
+#
+# Prints "N passed, N failed" (and skipped) at the end; exits 1 on failure.
+
+set -u
+cd "$(dirname "$0")" || exit 1
+TOOLS=$PWD
+CRAPVPN=${CRAPVPN:-$TOOLS/crapvpn}
+PLUGIN_DIR=${PLUGIN_DIR:-$TOOLS}
+IP=${IP:-$(command -v ip || echo /usr/sbin/ip)}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass=0 fail=0 skip=0
+out="" rc=0
+
+ok()      { pass=$((pass + 1)); }
+bad()     { fail=$((fail + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/      /'; }
+skipped() { skip=$((skip + 1)); echo "skip: $1"; }
+
+# run CMD...: output (stdout and stderr) in $out, exit status in $rc
+run() {
+	out=$(timeout 20 "$@" 2>&1 </dev/null)
+	rc=$?
+}
+
+# t NAME RC REGEX CMD...: exit status RC ("!0": any failure), output
+# matching the extended REGEX ("" matches anything)
+t() {
+	local name=$1 want=$2 re=$3
+	shift 3
+	run "$@"
+	if [ "$want" = "!0" ]; then
+		[ "$rc" -ne 0 ] || { bad "$name: exit 0, wanted failure" "$out"; return; }
+	elif [ "$rc" -ne "$want" ]; then
+		bad "$name: exit $rc, wanted $want" "$out"
+		return
+	fi
+	if [ -n "$re" ] && ! grep -Eq -- "$re" <<<"$out"; then
+		bad "$name: output does not match /$re/" "$out"
+		return
+	fi
+	ok
+}
+
+# no NAME STRING: the last output must not contain STRING
+no() {
+	if grep -Fqi -- "$2" <<<"$out"; then bad "$1: output shows \"$2\"" "$out"; else ok; fi
+}
+
+# With the module loaded (in the VM), the real thing: run as
+# "unshare -n test-cli.sh --live" below, in a network namespace of its own.
+live_tests() {
+	local K=0123456789abcdef0123 I="env IP_LIB_DIR=$PLUGIN_DIR $IP"
+
+	echo "== live kernel, in a private network namespace"
+	"$IP" link set lo up
+	printf '0a0b0c0d0e\n' >"$tmp/key"
+	run "$C" add cvl0 key "$K" peer 127.0.0.1 peer-port 40001 port 40002
+	if [ "$rc" -ne 0 ]; then
+		if grep -q 'Operation not supported' <<<"$out"; then
+			ok	# reached the kernel, which refused cleanly
+			echo "(this kernel has no crapvpn link type: nothing more to test live)"
+		else
+			bad "live: add" "$out"
+		fi
+		return
+	fi
+	ok
+	t "live: show"         0 'peer 127\.0\.0\.1 peer-port 40001 port 40002.*key-len 10$' "$C" show cvl0
+	t "live: show state"   0 '^cvl0: state down' "$C" show cvl0
+	t "live: show --json"  0 '"ifname":"cvl0".*"peer_port":40001,"port":40002,.*"key_len":10\}' "$C" show --json
+	no "live: show --json" "$K"
+	t "live: set"          0 '' "$C" set cvl0 peer-port 40003
+	t "live: set kept the rest" 0 'peer 127\.0\.0\.1 peer-port 40003 port 40002.*key-len 10$' "$C" show cvl0
+	t "live: set key-file" 0 '' "$C" set cvl0 key-file "$tmp/key"
+	t "live: new key length" 0 'key-len 5$' "$C" show cvl0
+	t "live: ip -d"        0 'crapvpn peer 127\.0\.0\.1 peer-port 40003 port 40002 .*key-len 5' $I -d link show cvl0
+	t "live: ip -d -j"     0 '"info_kind":"crapvpn","info_data":\{"peer":"127\.0\.0\.1","peer_port":40003,"port":40002' \
+		$I -d -j link show cvl0
+	t "live: ip set"       0 '' $I link set cvl0 type crapvpn port 40004
+	t "live: ip set kept the rest" 0 'peer 127\.0\.0\.1 peer-port 40003 port 40004.*key-len 5$' "$C" show cvl0
+	t "live: set local"    0 '' "$C" set cvl0 local 127.0.0.1
+	t "live: shows local"  0 'port 40004 local 127\.0\.0\.1 key-len 5$' "$C" show cvl0
+	t "live: local any"    0 '' "$C" set cvl0 local 0.0.0.0
+	t "live: shows any"    0 'port 40004 local any key-len 5$' "$C" show cvl0
+	t "live: json any"     0 '"local":null' "$C" show -j cvl0
+	t "live: extack"       1 'set cvl0: crapvpn: the peer must be a unicast address \(Invalid argument\)' \
+		"$C" set cvl0 peer 224.0.0.1
+	t "live: extack family" 1 'set cvl0: .*same family' "$C" set cvl0 local ::1
+	t "live: ip extack"    '!0' 'unicast' $I link set cvl0 type crapvpn peer 224.0.0.1
+	t "live: unchanged"    0 'peer 127\.0\.0\.1 peer-port 40003 port 40004 local any key-len 5$' "$C" show cvl0
+	t "live: add exists"   1 'exists already' "$C" add cvl0 key 12
+	t "live: del"          0 '' "$C" del cvl0
+	t "live: gone"         1 'show cvl0: no such device' "$C" show cvl0
+	t "live: del lo"       1 'del lo: not a crapvpn device' "$C" del lo
+	t "live: add, no key"  1 '^crapvpn: add cvl9: ' "$C" add cvl9 peer 127.0.0.1 port 40009
+	"$C" del cvl9 >/dev/null 2>&1
+	t "live: ip add"       0 '' $I link add cvl1 type crapvpn key 12ab peer ::1 peer-port 40005 port 40006
+	t "live: ip add shows" 0 'crapvpn peer ::1 peer-port 40005 port 40006 .*key-len 2' $I -d link show cvl1
+	t "live: ip del"       0 '' $I link del cvl1
+	t "live: compat"       0 '^crapvpn: created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to 127\.0\.0\.1 port 1337, up$' \
+		"$C" -k "$K" -p 127.0.0.1 10.9.0.1 10.9.0.2
+	no "live: compat" "$K"
+	t "live: compat address" 0 'inet 10\.9\.0\.1 peer 10\.9\.0\.2/32' "$IP" address show dev crapvpn0
+	t "live: compat state" 0 '^crapvpn0: state up' "$C" show crapvpn0
+	t "live: compat ports" 0 'peer 127\.0\.0\.1 peer-port 1337 port 1337.*key-len 10$' "$C" show crapvpn0
+	t "live: compat again" 1 'device crapvpn0 exists already' "$C" -k 12 -p 127.0.0.1 10.9.0.1 10.9.0.2
+	t "live: compat del"   0 '' "$C" del crapvpn0
+}
+
+C=$CRAPVPN
+if [ "${1:-}" = --live ]; then
+	live_tests
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+	exit
+fi
+if [ ! -x "$C" ]; then
+	echo "no $C: run make -C tools first"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+echo "== crapvpn: help, version, usage errors"
+t "--help"            0 '^Usage: crapvpn'      "$C" --help
+t "-h"                0 'Commands:'            "$C" -h
+t "help"              0 'key-file FILE'        "$C" help
+t "help mentions compat" 0 '-k HEXKEY -p PEER_HOST' "$C" --help
+t "help warns"        0 'obfuscation, not security' "$C" --help
+t "--version"         0 '^crapvpn 1\.0\.0$'    "$C" --version
+t "no arguments"      2 'no command given'     "$C"
+t "only --dry-run"    2 'no command given'     "$C" --dry-run
+t "unknown command"   2 'unknown command "frob"' "$C" frob
+t "unknown option"    2 'unknown option "--frob"' "$C" --frob
+t "stray hex command" 2 'hex string, not shown' "$C" 00112233445566778899
+no "stray hex command" 00112233445566778899
+
+echo "== crapvpn: device names"
+t "add: no DEV"       2 'add: missing device name'   "$C" add
+t "set: no DEV"       2 'set: missing device name'   "$C" set
+t "del: no DEV"       2 'del: missing device name'   "$C" del
+t "DEV 16 chars"      1 'too long \(at most 15'      "$C" -n add abcdefghijklmnop key 12
+t "DEV 15 chars"      0 'IFLA_IFNAME "abcdefghijklmno"' "$C" -n add abcdefghijklmno key 12
+t "DEV empty"         1 'empty interface name'       "$C" -n add "" key 12
+t "DEV with /"        1 "contains '/'"               "$C" -n add a/b key 12
+t "DEV with :"        1 "contains '/', ':'"          "$C" -n del a:b
+t "DEV with space"    1 'white space'                "$C" -n show "a b"
+t "DEV .."            1 'not interface names'        "$C" -n del ..
+t "del: extra arg"    2 'unexpected argument "x"'    "$C" -n del cv0 x
+t "show: two DEVs"    2 'unexpected argument "b"'    "$C" -n show a b
+t "show: bad option"  2 'unknown option "--yaml"'    "$C" -n show --yaml
+
+echo "== crapvpn: keys"
+K=0123456789abcdef0123
+t "key: no value"     2 '"key" needs a value'        "$C" -n add cv0 key
+t "key: not hex"      1 'key: not a hex string'      "$C" -n add cv0 key "${K}zz"
+no "key: not hex" "$K"
+t "key: odd length"   1 'odd number of hex digits'   "$C" -n add cv0 key "${K}a"
+no "key: odd length" "$K"
+t "key: empty"        1 'key: empty'                 "$C" -n add cv0 key ""
+t "key: only 0x"      1 'key: empty'                 "$C" -n add cv0 key 0x
+t "key: 0x prefix"    0 'KEY \(3 bytes, not shown\)' "$C" -n add cv0 key 0xABcdEF
+no "key: 0x prefix" abcdef
+t "key: 0X prefix"    0 'KEY \(1 bytes'              "$C" -n add cv0 key 0X7f
+t "key: upper case"   0 'KEY \(10 bytes'             "$C" -n add cv0 key "${K^^}"
+key4096=$(head -c 4096 /dev/zero | od -An -v -tx1 | tr -d ' \n')
+t "key: 4096 bytes"   0 'KEY \(4096 bytes'           "$C" -n add cv0 key "$key4096"
+t "key: 4097 bytes"   1 'key: too long'              "$C" -n add cv0 key "${key4096}00"
+t "key: twice"        2 'key is given twice'         "$C" -n add cv0 key 12 key 34
+t "key and key-file"  2 'key is given twice'         "$C" -n add cv0 key 12 key-file /dev/null
+t "unknown option"    2 'unknown option "kye"'       "$C" -n add cv0 kye 12
+t "stray hex option"  2 'hex string, not shown'      "$C" -n add cv0 peer 192.0.2.1 "$K"
+no "stray hex option" "$K"
+
+printf '  %s\n%s  \n\n' "0x0A0b0c" "0d0e" >"$tmp/key"
+head -c 4096 /dev/urandom | od -An -v -tx1 >"$tmp/key4096"	# spaces, newlines
+printf '%s\n' "${K}zz" >"$tmp/badkey"
+t "key-file"          0 'KEY \(5 bytes'              "$C" -n add cv0 key-file "$tmp/key"
+t "key-file od -tx1"  0 'KEY \(4096 bytes'           "$C" -n add cv0 key-file "$tmp/key4096"
+t "key-file missing"  1 'cannot open .*nokey: No such file' "$C" -n add cv0 key-file "$tmp/nokey"
+t "key-file dir"      1 'cannot read'                "$C" -n add cv0 key-file "$tmp"
+t "key-file bad hex"  1 'key-file: not a hex string' "$C" -n add cv0 key-file "$tmp/badkey"
+no "key-file bad hex" "$K"
+t "key-file empty"    1 'key-file: empty'            "$C" -n add cv0 key-file /dev/null
+t "key-file no value" 2 '"key-file" needs a value'   "$C" -n add cv0 key-file
+out=$(printf 'aabbcc\n' | "$C" -n add cv0 key-file - 2>&1); rc=$?
+if [ $rc -eq 0 ] && grep -q 'KEY (3 bytes' <<<"$out"; then ok; else bad "key-file - (stdin)" "$out"; fi
+
+echo "== crapvpn: ports, mtu, addresses"
+for p in 0 65536 -1 +5 " 5" 5x "" 99999999999999999999; do
+	t "port '$p'"     1 'port ".*": (out of range|not a decimal)' "$C" -n add cv0 port "$p"
+done
+t "peer-port 0"       1 'peer-port "0": out of range \(1-65535\)' "$C" -n add cv0 peer-port 0
+t "peer-port abc"     1 'peer-port "abc": not a decimal number'   "$C" -n set cv0 peer-port abc
+t "port 1"            0 'IFLA_CRAPVPN_PORT 1$'       "$C" -n add cv0 port 1
+t "port 65535"        0 'IFLA_CRAPVPN_PORT 65535$'   "$C" -n add cv0 port 65535
+t "peer-port 4000"    0 'IFLA_CRAPVPN_PEER_PORT 4000$' "$C" -n set cv0 peer-port 4000
+t "port twice"        2 '"port" is given twice'      "$C" -n add cv0 port 1 port 2
+t "port: no value"    2 '"port" needs a value'       "$C" -n add cv0 port
+t "mtu 0"             1 'mtu "0": out of range'      "$C" -n add cv0 mtu 0
+t "mtu 65536"         1 'mtu "65536": out of range'  "$C" -n add cv0 mtu 65536
+t "mtu 1400"          0 'IFLA_MTU 1400$'             "$C" -n add cv0 mtu 1400
+t "peer IPv4"         0 'IFLA_CRAPVPN_PEER 192\.0\.2\.2$' "$C" -n add cv0 peer 192.0.2.2
+t "peer IPv6"         0 'IFLA_CRAPVPN_PEER6 2001:db8::2$' "$C" -n add cv0 peer 2001:db8::2
+t "peer localhost"    0 'IFLA_CRAPVPN_PEER6? (127\.0\.0\.1|::1)$' "$C" -n add cv0 peer localhost
+t "peer junk host"    1 'peer "no-such-host\.invalid": cannot resolve' "$C" -n add cv0 peer no-such-host.invalid
+t "peer empty"        1 'peer "": empty address'     "$C" -n add cv0 peer ""
+t "peer 1.2.3.4.5"    1 'peer "1\.2\.3\.4\.5": not a valid IPv4' "$C" -n add cv0 peer 1.2.3.4.5
+t "peer 10.1"         1 'peer "10\.1": not a valid IPv4' "$C" -n add cv0 peer 10.1
+t "peer 2001:db8::g"  1 'not a valid IPv6 address'   "$C" -n add cv0 peer 2001:db8::g
+t "peer [::1]"        1 'peer "\[::1\]"'             "$C" -n add cv0 peer '[::1]'
+t "peer ::ffff:a.b.c.d" 0 'IFLA_CRAPVPN_PEER6 ::ffff:192\.0\.2\.1$' "$C" -n add cv0 peer ::ffff:192.0.2.1
+t "peer twice"        2 '"peer" is given twice'      "$C" -n add cv0 peer ::1 peer ::2
+t "local any"         0 'IFLA_CRAPVPN_LOCAL 0\.0\.0\.0$' "$C" -n add cv0 local 0.0.0.0
+t "local :: + peer v4" 0 'IFLA_CRAPVPN_LOCAL6 ::$'   "$C" -n add cv0 local :: peer 192.0.2.1
+t "local v6 + peer v4" 1 'different address families' "$C" -n add cv0 local 2001:db8::1 peer 192.0.2.1
+t "local junk"        1 'local "no-such-host\.invalid"' "$C" -n set cv0 local no-such-host.invalid
+t "set: nothing"      2 'set: nothing to change'     "$C" -n set cv0
+t "set: mtu only"     0 'IFLA_INFO_KIND "crapvpn"'   "$C" -n set cv0 mtu 1300
+
+echo "== crapvpn: dry run"
+t "add: all options"  0 'RTM_NEWLINK flags ack create excl' \
+	"$C" --dry-run add cv0 key "$K" peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0 mtu 1400
+for re in 'IFLA_IFNAME "cv0"' 'IFLA_MTU 1400' 'IFLA_INFO_KIND "crapvpn"' \
+	  'IFLA_CRAPVPN_KEY \(10 bytes, not shown\)' 'IFLA_CRAPVPN_PEER 192\.0\.2\.2' \
+	  'IFLA_CRAPVPN_PEER_PORT 4000' 'IFLA_CRAPVPN_PORT 5000' 'IFLA_CRAPVPN_LOCAL 0\.0\.0\.0'; do
+	if grep -Eq "$re" <<<"$out"; then ok; else bad "add: all options: /$re/" "$out"; fi
+done
+no "add: all options" "$K"
+t "set: only given"   0 'RTM_NEWLINK flags ack index 0' "$C" -n set cv0 port 7
+if grep -Eq 'PEER|KEY|LOCAL|MTU' <<<"$out"; then bad "set: sends only what is given" "$out"; else ok; fi
+t "del"               0 'RTM_DELLINK flags ack'      "$C" -n del cv0
+t "show"              0 'RTM_GETLINK flags dump'     "$C" -n show --json
+t "show DEV"          0 'IFLA_IFNAME "cv0"'          "$C" -n show cv0
+
+echo "== crapvpn: compatibility mode"
+t "compat: dry run"   0 'created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to 192\.0\.2\.9 port 1337, up' \
+	"$C" -n -k "$K" -p 192.0.2.9 10.9.0.1 10.9.0.2
+for re in 'IFLA_CRAPVPN_PEER_PORT 1337' 'IFLA_CRAPVPN_PORT 1337' \
+	  'RTM_NEWADDR flags ack create excl family inet prefixlen 32' \
+	  'IFA_LOCAL 10\.9\.0\.1' 'IFA_ADDRESS 10\.9\.0\.2' 'change 0x1 flags 0x1'; do
+	if grep -Eq "$re" <<<"$out"; then ok; else bad "compat: dry run: /$re/" "$out"; fi
+done
+no "compat: dry run" "$K"
+t "compat: IPv6, -i"  0 'created tun7 with fd00::1 peer fd00::2' \
+	"$C" -n -k 12 -p 192.0.2.9 -i tun7 fd00::1 fd00::2
+t "compat: prefix 128" 0 'inet6 prefixlen 128'       "$C" -n -k 12 -p ::1 fd00::1 fd00::2
+t "compat: -kKEY"     0 'created crapvpn0'           "$C" -n -k12 -p ::1 10.0.0.1 10.0.0.2
+t "compat: no -k"     2 '-k HEXKEY is required'      "$C" -p 192.0.2.9 10.9.0.1 10.9.0.2
+t "compat: no -p"     2 '-p PEER_HOST is required'   "$C" -k 12 10.9.0.1 10.9.0.2
+t "compat: -k no value" 2 'option -k needs a value'  "$C" -k
+t "compat: -p no value" 2 'option -p needs a value'  "$C" -k 12 -p
+t "compat: -x"        2 'unknown option -x'          "$C" -k 12 -x -p ::1 a b
+t "compat: 1 address" 2 'expected LOCAL_IP and PEER_IP.*got 1 argument$' "$C" -k 12 -p ::1 10.0.0.1
+t "compat: 3 addresses" 2 'got 3 arguments'          "$C" -k 12 -p ::1 10.0.0.1 10.0.0.2 10.0.0.3
+t "compat: bad key"   1 '-k: key not a hex string'   "$C" -k "${K}zz" -p ::1 10.0.0.1 10.0.0.2
+no "compat: bad key" "$K"
+t "compat: odd key"   1 'odd number'                 "$C" -k abc -p ::1 10.0.0.1 10.0.0.2
+t "compat: -k twice"  2 '-k is given twice'          "$C" -k 12 -k 34 -p ::1 10.0.0.1 10.0.0.2
+t "compat: junk peer" 1 '-p "no-such-host\.invalid": cannot resolve' "$C" -k 12 -p no-such-host.invalid 10.0.0.1 10.0.0.2
+t "compat: LOCAL_IP name" 1 'LOCAL_IP "localhost": not a numeric' "$C" -k 12 -p ::1 localhost 10.0.0.2
+t "compat: PEER_IP bad" 1 'PEER_IP "10\.0\.0\.300"'  "$C" -k 12 -p ::1 10.0.0.1 10.0.0.300
+t "compat: families"  1 'both be IPv4 or both IPv6'  "$C" -k 12 -p ::1 10.0.0.1 fd00::2
+t "compat: -i too long" 1 'too long'                 "$C" -k 12 -p ::1 -i abcdefghijklmnop 10.0.0.1 10.0.0.2
+
+echo "== crapvpn and ip against a fake rtnetlink (fake-rtnl.so)"
+FAKE=""
+if command -v "${CC:-cc}" >/dev/null &&
+   "${CC:-cc}" -std=gnu11 -O2 -I.. -shared -fPIC -o "$tmp/fake-rtnl.so" fake-rtnl.c -ldl 2>"$tmp/cc.err"; then
+	FAKE=$tmp/fake-rtnl.so
+else
+	skipped "fake-rtnl.so does not build: $(cat "$tmp/cc.err" 2>/dev/null)"
+fi
+
+# hexbytes FILE: the file as one line of lower case hex
+hexbytes() { od -An -v -tx1 "$1" | tr -d ' \n'; }
+# has_bytes NAME HEX: the last recorded requests contain these bytes
+has_bytes() {
+	if hexbytes "$tmp/log" | grep -q "$2"; then ok; else bad "$1: request lacks bytes $2" "$(hexbytes "$tmp/log")"; fi
+}
+
+if [ -n "$FAKE" ]; then
+	F="env LD_PRELOAD=$FAKE"
+	t "show"              0 '^cv0: state up mtu 1400$' $F "$C" show
+	t "show: fields"      0 'peer 192\.0\.2\.2 peer-port 4000 port 1337 local any key-len 16$' $F "$C" show
+	if grep -q 'dummy0\|^lo' <<<"$out"; then bad "show: lists other kinds" "$out"; else ok; fi
+	t "show: IPv6"        0 'peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096$' $F "$C" show
+	t "show DEV"          0 '^cv0: state up'       $F "$C" show cv0
+	t "show --json"       0 '^\[\{"ifname":"cv0","ifindex":7,"state":"up","mtu":1400,"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"local":null,"key_len":16\},' $F "$C" show --json
+	if command -v python3 >/dev/null; then
+		if python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["ifname"]=="cv\"6\\" and d[1]["state"]=="down" and d[1]["key_len"]==4096 and d[1]["local"]=="2001:db8::1"' <<<"$out"; then ok; else bad "show --json: not the JSON expected" "$out"; fi
+	else
+		skipped "show --json: no python3 to parse the JSON"
+	fi
+	t "show -j DEV"       0 '^\[\{"ifname":"cv0".*\}\]$' $F "$C" show -j cv0
+	t "show: not crapvpn" 1 'show dummy0: not a crapvpn device \(its kind is "dummy"\)' $F "$C" show dummy0
+	t "show: no kind"     1 'show lo: not a crapvpn device$' $F "$C" show lo
+	t "show: no device"   1 'show nosuch: no such device' $F "$C" show nosuch
+	t "del"               0 ''                      $F "$C" del cv0
+	t "del: not crapvpn"  1 'del dummy0: not a crapvpn device' $F "$C" del dummy0
+	t "del: no device"    1 'del nosuch: no such device' $F "$C" del nosuch
+	t "set"               0 ''                      $F "$C" set cv0 peer 2001:db8::9
+	t "set: not crapvpn"  1 'set lo: not a crapvpn device' $F "$C" set lo port 5
+	t "add: exists"       1 'add cv0: a device of that name exists already' $F "$C" add cv0 key 12
+	t "add: extack"       1 'add cv9: missing key \(Invalid argument\)' \
+		$F FAKE_RTNL_FAIL="16:22:missing key" "$C" add cv9 peer ::1
+	t "add: no module"    1 'add cv9: Unknown device type \(Operation not supported\)' \
+		$F FAKE_RTNL_FAIL="16:95:Unknown device type" "$C" add cv9 key 12
+	if grep -q 'Try: modprobe crapvpn' <<<"$out"; then ok; else bad "add: no module: hint" "$out"; fi
+	t "set: extack"       1 'set cv0: bad port \(Invalid argument\)' \
+		$F FAKE_RTNL_FAIL="16:22:bad port" "$C" set cv0 port 9
+	t "show: error"       1 'show: Operation not permitted' $F FAKE_RTNL_FAIL="18:1" "$C" show
+	t "compat"            0 '^crapvpn: created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to localhost \((127\.0\.0\.1|::1)\) port 1337, up$' \
+		$F "$C" -k "$K" -p localhost 10.9.0.1 10.9.0.2
+	t "compat: exists"    1 'device cv0 exists already' $F "$C" -k 12 -p ::1 -i cv0 10.9.0.1 10.9.0.2
+	t "compat: addr fails" 1 'cannot add the address to crapvpn0: Cannot assign requested address' \
+		$F FAKE_RTNL_FAIL="20:99" "$C" -k 12 -p ::1 10.9.0.1 10.9.0.2
+
+	# The bytes on the wire: key, peer, ports in host order, local.
+	rm -f "$tmp/log"
+	t "add: bytes"        0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" add cv9 key 0x12AB34 \
+		peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0 mtu 1400
+	has_bytes "add: KEY"       0700010012ab3400
+	has_bytes "add: PEER"      08000200c0000202
+	has_bytes "add: PEER_PORT" 06000400a00f0000
+	has_bytes "add: PORT"      0600050088130000
+	has_bytes "add: LOCAL"     0800060000000000
+	has_bytes "add: MTU"       0800040078050000
+	has_bytes "add: KIND"      0c000100637261707670
+	rm -f "$tmp/log"
+	t "set: bytes"        0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" set cv0 peer 2001:db8::2 local ::
+	has_bytes "set: PEER6"     1400030020010db8000000000000000000000002
+	has_bytes "set: LOCAL6"    1400070000000000000000000000000000000000
+	if hexbytes "$tmp/log" | grep -q '06000400\|06000500'; then bad "set: sent ports not given"; else ok; fi
+	rm -f "$tmp/log"
+	t "compat: bytes"     0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" -k 00ff -p 192.0.2.9 10.9.0.1 10.9.0.2
+	has_bytes "compat: IFA_LOCAL"   080002000a090001
+	has_bytes "compat: IFA_ADDRESS" 080001000a090002
+	has_bytes "compat: KEY"         0600010000ff
+fi
+
+echo "== ip link plugin (link_crapvpn.so)"
+if [ ! -x "$IP" ] || [ ! -f "$PLUGIN_DIR/link_crapvpn.so" ]; then
+	skipped "no $IP or no $PLUGIN_DIR/link_crapvpn.so"
+else
+	I="env IP_LIB_DIR=$PLUGIN_DIR $IP"
+	t "ip link help crapvpn" 0 'Usage: ip link add DEV type crapvpn' $I link help crapvpn
+	t "plugin help text"  0 'peer-port PORT'       $I link help crapvpn
+	# Errors in parse_opt come before anything is sent.
+	t "ip: bad hex"       '!0' 'crapvpn: key: not a hex string' $I link add cv9 type crapvpn key "${K}zz"
+	no "ip: bad hex" "$K"
+	t "ip: odd hex"       '!0' 'odd number of hex digits' $I link add cv9 type crapvpn key abc
+	t "ip: empty key"     '!0' 'key: empty'        $I link add cv9 type crapvpn key ""
+	t "ip: key 4097"      '!0' 'key: too long'     $I link add cv9 type crapvpn key "${key4096}00"
+	t "ip: key too big for ip" '!0' 'does not fit into the request of ip link' \
+		$I link add cv9 type crapvpn key "$key4096"
+	no "ip: key too big for ip" "$key4096"
+	t "ip: key twice"     '!0' 'given twice'       $I link add cv9 type crapvpn key 12 key-file /dev/null
+	t "ip: key-file missing" '!0' 'cannot open'    $I link add cv9 type crapvpn key-file "$tmp/nokey"
+	t "ip: port 0"        '!0' 'port "0": out of range \(1-65535\)' $I link add cv9 type crapvpn port 0
+	t "ip: peer-port 65536" '!0' 'peer-port "65536": out of range' $I link add cv9 type crapvpn peer-port 65536
+	t "ip: port abc"      '!0' 'not a decimal number' $I link add cv9 type crapvpn port abc
+	t "ip: junk peer"     '!0' 'peer "no-such-host\.invalid": cannot resolve' $I link add cv9 type crapvpn peer no-such-host.invalid
+	t "ip: families"      '!0' 'not of the same address family' $I link add cv9 type crapvpn peer ::1 local 127.0.0.1
+	t "ip: unknown option" '!0' 'unknown option "frob"' $I link add cv9 type crapvpn frob 1
+	t "ip: stray hex"     '!0' 'unknown option "\(a hex string, not shown\)"' $I link add cv9 type crapvpn "$K"
+	no "ip: stray hex" "$K"
+	t "ip: missing value" '!0' 'peer: needs a value' $I link add cv9 type crapvpn peer
+	t "ip: help"          '!0' 'Usage: ip link add DEV type crapvpn' $I link add cv9 type crapvpn help
+
+	if [ -n "$FAKE" ]; then
+		rm -f "$tmp/log"
+		t "ip link add: bytes" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+			link add cv9 type crapvpn key 12ab peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0
+		has_bytes "ip add: KEY"       0600010012ab0000
+		has_bytes "ip add: PEER"      08000200c0000202
+		has_bytes "ip add: PEER_PORT" 06000400a00f0000
+		has_bytes "ip add: PORT"      0600050088130000
+		has_bytes "ip add: LOCAL"     0800060000000000
+		rm -f "$tmp/log"
+		t "ip link set: bytes" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+			link set cv0 type crapvpn peer 2001:db8::2 key-file "$tmp/key"
+		has_bytes "ip set: PEER6"     1400030020010db8000000000000000000000002
+		has_bytes "ip set: KEY"       090001000a0b0c0d0e000000
+		if hexbytes "$tmp/log" | grep -q '06000400\|06000500'; then bad "ip set: sent ports not given"; else ok; fi
+		t "ip -d link show"   0 'crapvpn peer 192\.0\.2\.2 peer-port 4000 port 1337 key-len 16' \
+			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
+		t "ip -d link show v6" 0 'crapvpn peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096' \
+			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
+		t "ip -d -j link show" 0 '"info_data":\{"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\}' \
+			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
+	fi
+fi
+
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
+	live=$(CRAPVPN=$C PLUGIN_DIR=$PLUGIN_DIR IP=$IP unshare -n -- "$TOOLS/test-cli.sh" --live 2>&1)
+	grep -v '^[0-9]* passed, [0-9]* failed' <<<"$live"
+	summary=$(grep '^[0-9]* passed, [0-9]* failed' <<<"$live" | tail -1)
+	p="" f=0 s=0
+	[ -n "$summary" ] && read -r p _ f _ s _ <<<"$summary"
+	if [ -n "$p" ]; then
+		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	else
+		bad "live tests did not finish" "$live"
+	fi
+else
+	skipped "live kernel tests: need root and unshare -n"
+fi
+
+echo
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
