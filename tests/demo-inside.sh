@@ -27,7 +27,7 @@ wait $dump || true
 say "the datagrams above start with 63 72 61 70 ('crap') after the UDP header"
 n b iperf3 -s -D -I /tmp/iperf3.pid
 wait_for 10 n a bash -c 'echo >/dev/tcp/10.99.0.2/5201'
-run ip netns exec a iperf3 -c 10.99.0.2 -t 5
+run ip netns exec a iperf3 -c 10.99.0.2 -t 5 --forceflush
 kill "$(cat /tmp/iperf3.pid)"
 run ip -n b -s link show cv0
 run ip netns exec b ethtool -S cv0

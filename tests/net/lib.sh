@@ -37,16 +37,26 @@ fail() {
 	CV_FAILED=1
 }
 
-# check MSG CMD...: passes when CMD succeeds.
+# check MSG CMD...: passes when CMD succeeds; shows the end of its output
+# when it fails. check_show always shows it (summaries of oracles).
 check() {
-	local msg=$1
-	shift
+	_check 0 "$@"
+}
+
+check_show() {
+	_check 1 "$@"
+}
+
+_check() {
+	local show=$1 msg=$2
+	shift 2
 	if "$@" >"$CV_TMP/check.out" 2>&1; then
 		ok "$msg"
 	else
 		fail "$msg"
-		sed 's/^/#   /' "$CV_TMP/check.out" | tail -n 20
+		show=1
 	fi
+	[ "$show" = 0 ] || sed 's/^/#   /' "$CV_TMP/check.out" | tail -n 30
 }
 
 # check_fails MSG CMD...: passes when CMD fails.
@@ -160,7 +170,133 @@ wait_for() {
 }
 
 finish() {
+	# Keep a failed test's captures: the VM's /tmp dies with it.
+	if [ "$CV_FAILED" != 0 ] && [ -n "${VM_OUT:-}" ] &&
+	   compgen -G "$CV_TMP/*.pcap" >/dev/null; then
+		mkdir -p "$VM_OUT/pcap-$(basename "$0" .sh)"
+		cp "$CV_TMP"/*.pcap "$VM_OUT/pcap-$(basename "$0" .sh)/"
+	fi
 	cleanup_pair
 	rm -rf "$CV_TMP"
 	exit "$CV_FAILED"
+}
+
+# ---- background jobs, captures and hashed transfers -----------------------
+# Jobs started by bg are killed by kill_jobs (the tests' EXIT trap), with
+# their children: `ip netns exec` and timeout fork.
+CV_PIDS=()
+
+bg() {
+	"$@" &
+	CV_PIDS+=($!)
+}
+
+# (From /proc rather than ps: ps takes a second on a busy TCG guest.)
+kill_tree() {	# PID [SIGNAL]
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		kill_tree "$c" "${2:-TERM}"
+	done
+	kill -"${2:-TERM}" "$1" 2>/dev/null
+}
+
+# exited PID: PID is gone or a zombie.
+exited() {
+	local stat
+	stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 0
+	stat=${stat##*) }
+	[ "${stat%% *}" = Z ]
+}
+
+kill_jobs() {
+	local p
+	for p in "${CV_PIDS[@]}"; do
+		kill_tree "$p"
+	done
+	# What ignores SIGTERM for a second gets SIGKILL.
+	for p in "${CV_PIDS[@]}"; do
+		wait_for 1 exited "$p" || kill_tree "$p" KILL
+		wait "$p" 2>/dev/null
+	done
+	CV_PIDS=()
+}
+
+# listening NS PORT: a TCP socket listens on PORT in NS.
+listening() {
+	n "$1" ss -ltnH "sport = :$2" | grep -q .
+}
+
+# start_capture NS NAME IFACE SNAPLEN COUNT [FILTER...]: tcpdump into
+# $CV_TMP/NAME.pcap; wait for it with capturing NAME.
+declare -A CV_CAP
+start_capture() {
+	local ns=$1 name=$2 ifc=$3 snap=$4 count=$5
+	shift 5
+	# Not through n(): $! must be tcpdump itself (ip netns exec execs it).
+	# Immediate mode: packets a buffered ring block still holds when the
+	# capture is stopped would be lost.
+	ip netns exec "$ns" tcpdump -Z root -n -i "$ifc" -s "$snap" -c "$count" \
+		--immediate-mode -U -w "$CV_TMP/$name.pcap" "$@" \
+		2>"$CV_TMP/$name.err" &
+	CV_CAP[$name]=$!
+	CV_PIDS+=($!)
+}
+
+capturing() {
+	local c
+	for c in "$@"; do
+		grep -q 'listening on' "$CV_TMP/$c.err" || return 1
+	done
+}
+
+# stop_capture NAME: stops it (unless its count already did) and shows
+# tcpdump's summary.
+stop_capture() {
+	local pid=${CV_CAP[$1]}
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	tail -n 2 "$CV_TMP/$1.err" | sed 's/^/# /'
+}
+
+# receive NAME NS SOCAT-LISTEN TIMEOUT: a socat server in the background
+# writing the sha256 of what it receives to $CV_TMP/NAME.sum, then the time
+# to $CV_TMP/NAME.end.
+receive() {
+	local name=$1 ns=$2 listen=$3 secs=$4
+	bg bash -c "timeout $secs ip netns exec $ns socat -u -b 262144 \
+		'$listen,reuseaddr' STDOUT | sha256sum | cut -d' ' -f1 \
+		>'$CV_TMP/$name.sum'; echo \$EPOCHREALTIME >'$CV_TMP/$name.end'"
+}
+
+# send NAME NS SOCAT-FILE SOCAT-CONNECT TIMEOUT: a socat client in the
+# background; its exit status goes to $CV_TMP/NAME.rc.
+send() {
+	local name=$1 ns=$2 file=$3 connect=$4 secs=$5
+	bg bash -c "timeout $secs ip netns exec $ns socat -u -b 262144 \
+		'$file' '$connect'; echo \$? >'$CV_TMP/$name.rc'"
+}
+
+# mbits START END BYTES: the rate, for logs.
+mbits() {
+	awk -v a="$1" -v b="$2" -v n="$3" \
+		'BEGIN { printf "%.0f", n * 8 / (b - a) / 1e6 }'
+}
+
+# check_streams DEV T0 SIZE TIMEOUT SUM_AB SUM_BA: waits for the transfers
+# DEV-ab (a to b) and DEV-ba started with send/receive at time T0, logs
+# their rates and checks that both senders finished and both hashes match.
+check_streams() {
+	local dev=$1 t0=$2 size=$3 secs=$4 x
+	local -A want=([ab]=$5 [ba]=$6)
+
+	wait_for "$secs" test -s "$CV_TMP/$dev-ab.end" -a -s "$CV_TMP/$dev-ba.end"
+	for x in ab ba; do
+		[ -s "$CV_TMP/$dev-$x.end" ] &&
+			log "$dev $x: $((size >> 20)) MiB at" \
+				"$(mbits "$t0" "$(cat "$CV_TMP/$dev-$x.end")" "$size") Mbit/s"
+		check_eq "$dev $x: sender finished" \
+			"$(cat "$CV_TMP/$dev-$x.rc" 2>/dev/null)" 0
+		check_eq "$dev $x: sha256 of what arrived" \
+			"$(cat "$CV_TMP/$dev-$x.sum" 2>/dev/null)" "${want[$x]}"
+	done
 }

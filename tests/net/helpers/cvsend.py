@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""cvsend.py: CrapVPN datagrams for the bad-input test (tests/net/40-badinput.sh).
+
+  cvsend.py vectors FILE
+      One line per vector of wire-vectors.jsonl, tab-separated:
+      NAME EXPECT KEYHEX DATAGRAMHEX INNER_LEN REASON
+      ("-" stands for an empty datagram, a missing inner length or reason).
+  cvsend.py send HOST PORT HEX...
+      Sends each HEX ("-": empty) as one UDP datagram to HOST PORT.
+  cvsend.py valid KEYHEX [SEED]
+      Prints the hex of one well-formed datagram (an IPv4 packet inside).
+  cvsend.py fuzz HOST PORT --key HEX --count N --seed S --summary FILE
+      Sends N random and mutated datagrams and writes, as JSON, how many of
+      each the wire format's receive rules must drop, and why: short, magic,
+      length, empty, not_ip (version nibble not 4 or 6), ip (a version
+      nibble of 4 or 6 and at least a minimal IP header: reaches the stack),
+      ip_short (nibble 4 or 6 but shorter than a minimal IPv4 / IPv6
+      header: the module may drop it as not IP or pass it to the stack).
+"""
+import argparse
+import json
+import random
+import socket
+import struct
+import sys
+import time
+
+HDR = 8
+
+
+def xor(key, data):
+    k = key * (len(data) // len(key) + 1)
+    return bytes(a ^ b for a, b in zip(data, k))
+
+
+def seal(key, inner, reserved=b"\0\0"):
+    return b"crap" + struct.pack(">H", len(inner)) + reserved + xor(key, inner)
+
+
+def classify(d, key):
+    """The receive rules of wire-format.md."""
+    if len(d) < HDR:
+        return "short"
+    if d[:4] != b"crap":
+        return "magic"
+    n = d[4] << 8 | d[5]
+    if n != len(d) - HDR:
+        return "length"
+    if n == 0:
+        return "empty"
+    v = (d[HDR] ^ key[0]) >> 4
+    if v not in (4, 6):
+        return "not_ip"
+    if (v == 4 and n < 20) or (v == 6 and n < 40):
+        return "ip_short"
+    return "ip"
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def inner_packet(rng, size):
+    """A well-formed IPv4 or IPv6 packet of SIZE bytes to an address that
+    is not local to the receiver (TEST-NET-2 / ULA), so the stack drops it."""
+    if size >= 40 and rng.random() < 0.5:
+        payload = rng.randbytes(size - 40)
+        hdr = struct.pack("!IHBB16s16s", 6 << 28, len(payload), 59, 64,
+                          socket.inet_pton(socket.AF_INET6, "fd00:99::1"),
+                          socket.inet_pton(socket.AF_INET6, "fd00:99::2"))
+        return hdr + payload
+    size = max(size, 20)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, size, rng.randrange(65536),
+                      0x4000, 64, 253, 0, socket.inet_aton("198.18.0.1"),
+                      socket.inet_aton("198.18.0.2"))
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + rng.randbytes(size - 20)
+
+
+def valid(rng, key, maxlen=2000):
+    return seal(key, inner_packet(rng, rng.randint(20, maxlen - HDR)))
+
+
+def mutate(rng, key):
+    """One random or mutated datagram, at most 2000 bytes."""
+    r = rng.random()
+    if r < 0.20:		# random bytes, random length
+        return rng.randbytes(rng.randint(0, 2000))
+    if r < 0.32:		# well formed
+        return valid(rng, key)
+    if r < 0.52:		# bit flips anywhere (header or ciphertext)
+        d = bytearray(valid(rng, key))
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(d) if rng.random() < 0.5 else min(len(d), 12))
+            d[i] ^= 1 << rng.randrange(8)
+        return bytes(d)
+    if r < 0.62:		# truncated
+        d = valid(rng, key)
+        return d[:rng.randrange(len(d))]
+    if r < 0.72:		# wrong length field
+        d = bytearray(valid(rng, key))
+        n = len(d) - HDR
+        bad = rng.choice([0, n - 1, n + 1, 65535, rng.randrange(65536)])
+        if bad == n:
+            bad = n + 1
+        d[4:6] = struct.pack(">H", bad & 0xffff)
+        return bytes(d)
+    if r < 0.77:		# trailing garbage
+        d = valid(rng, key, 1900)
+        return d + rng.randbytes(rng.randint(1, 100))
+    if r < 0.80:		# header only, length 0, reserved random
+        return b"crap\0\0" + rng.randbytes(2)
+    if r < 0.90:		# right header, random ciphertext, often tiny
+        n = rng.randint(1, 44) if rng.random() < 0.3 else rng.randint(1, 1992)
+        return seal(key, rng.randbytes(n), rng.randbytes(2))
+    if r < 0.95:		# right header, not IP once decrypted
+        inner = bytearray(rng.randbytes(rng.randint(1, 1992)))
+        inner[0] = rng.choice([0, 1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15]) << 4 | rng.randrange(16)
+        return seal(key, bytes(inner))
+    # shorter than the header, often a prefix of one
+    d = valid(rng, key) if rng.random() < 0.7 else rng.randbytes(8)
+    return d[:rng.randrange(HDR)]
+
+
+def sender(host, port):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    if family == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: DONT
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    return s, (host, port)
+
+
+def cmd_vectors(args):
+    for line in open(args.file):
+        if not line.strip():
+            continue
+        v = json.loads(line)
+        pt = v.get("plaintext")
+        print("\t".join([v["name"], v["expect"], v["key"],
+                         v["datagram"] or "-",
+                         str(len(pt) // 2) if pt else "-",
+                         v.get("reason") or "-"]))
+    return 0
+
+
+def cmd_send(args):
+    s, to = sender(args.host, args.port)
+    for h in args.hex:
+        s.sendto(b"" if h == "-" else bytes.fromhex(h), to)
+    return 0
+
+
+def cmd_valid(args):
+    print(valid(random.Random(args.seed), bytes.fromhex(args.key), 200).hex())
+    return 0
+
+
+def cmd_fuzz(args):
+    key = bytes.fromhex(args.key)
+    rng = random.Random(args.seed)
+    s, to = sender(args.host, args.port)
+    counts = dict.fromkeys(["short", "magic", "length", "empty", "not_ip",
+                            "ip", "ip_short"], 0)
+    sent = 0
+    nbytes = 0
+    t0 = time.monotonic()
+    for i in range(args.count):
+        d = mutate(rng, key)
+        assert len(d) <= 2000
+        counts[classify(d, key)] += 1
+        s.sendto(d, to)
+        sent += 1
+        nbytes += len(d)
+        if args.pause and i % args.batch == args.batch - 1:
+            time.sleep(args.pause)
+    counts["sent"] = sent
+    counts["bytes"] = nbytes
+    counts["seconds"] = round(time.monotonic() - t0, 2)
+    with open(args.summary, "w") as f:
+        json.dump(counts, f, sort_keys=True)
+        f.write("\n")
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    v = sub.add_parser("vectors")
+    v.add_argument("file")
+    s = sub.add_parser("send")
+    s.add_argument("host")
+    s.add_argument("port", type=int)
+    s.add_argument("hex", nargs="+")
+    va = sub.add_parser("valid")
+    va.add_argument("key")
+    va.add_argument("seed", nargs="?", default="valid")
+    f = sub.add_parser("fuzz")
+    f.add_argument("host")
+    f.add_argument("port", type=int)
+    f.add_argument("--key", required=True)
+    f.add_argument("--count", type=int, default=10000)
+    f.add_argument("--seed", default="crapvpn")
+    f.add_argument("--summary", required=True)
+    f.add_argument("--batch", type=int, default=200)
+    f.add_argument("--pause", type=float, default=0.0,
+                   help="sleep this long after every --batch datagrams")
+    args = p.parse_args()
+    return {"vectors": cmd_vectors, "send": cmd_send, "valid": cmd_valid,
+            "fuzz": cmd_fuzz}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
