@@ -29,3 +29,10 @@ clean:
 	$(MAKE) -C tools clean
 
 .PHONY: all module sparse tools check demo clean
+
+# make bench: tunnel throughput and latency against FOU, WireGuard and the
+# userspace peer in one VM boot, and a perf profile (tests/bench/run).
+bench:
+	tests/bench/run
+
+.PHONY: bench

@@ -12,7 +12,7 @@ PKGS=(
 	qemu-system-x86 busybox-static debootstrap
 	iputils-ping ethtool tcpdump tshark iperf3 netcat-openbsd socat
 	python3 python3-pyroute2 jq xz-utils zstd
-	valgrind clang libclang-rt-14-dev gnuplot-nox
+	valgrind clang libclang-rt-14-dev gnuplot-nox wireguard-tools linux-perf
 )
 
 missing=()

@@ -17,8 +17,8 @@
 	if (kind == "hdr_put") hdr = $2 / reps
 	kind = ""
 }
-function header(title,	s) {
-	printf "\n%s\n%-14s", title, "keylen"
+function header(title, first,	s) {
+	printf "\n%s\n%-14s", title, first
 	for (s = 1; s <= nsize; s++)
 		if (sizes[s] != 8)
 			printf "%9s", sizes[s]
@@ -38,13 +38,13 @@ function row(label, kd, kl, mark,	s, v) {
 }
 END {
 	if (target == "") target = 0.25
-	header("in place (the module's case): instructions per byte; * = above " target)
+	header("in place (the module's case): instructions per byte; * = above " target, "keylen")
 	for (j = 1; j <= nkey["inplace"]; j++)
 		row(keys["inplace", j], "inplace", keys["inplace", j], 1)
-	header("copy (dst != src): instructions per byte")
+	header("copy (dst != src): instructions per byte", "keylen")
 	for (j = 1; j <= nkey["copy"]; j++)
 		row(keys["copy", j], "copy", keys["copy", j], 0)
-	header("plain copies of the same sizes: instructions per byte")
+	header("plain copies of the same sizes: instructions per byte", "bytes:")
 	row("glibc memcpy", "memcpy", 0, 0)
 	row("8-byte copy", "wordcopy", 0, 0)
 	printf "(glibc's memcpy uses SIMD and \"rep movsb\", which callgrind counts once\n"

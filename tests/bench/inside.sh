@@ -1,0 +1,250 @@
+#!/bin/bash
+# The benchmark, inside the VM (tests/bench/run boots it):
+#
+#   tests/bench/inside.sh CRAPVPN_KO [PATH...]
+#
+# Two namespaces a and b joined by veth (tests/net/lib.sh setup_pair); each
+# path is set up alone, measured from a to b and torn down again:
+#   veth       no tunnel: the underlay itself
+#   fou        ipip over FOU: the kernel's UDP tunnel, no cipher
+#   crapvpn    this module
+#   wireguard  the kernel's WireGuard
+#   userspace  tests/userspace/crapvpn-userspace.py at both ends
+# Each tunnel's MTU fills a 1500-byte underlay packet (1500 minus its own
+# overhead), so every path sends the same packets on the veth.
+# Measured, in this order: ping RTT (idle), TCP one stream a->b and b->a,
+# TCP 4 streams a->b, UDP 64-byte datagrams a->b as fast as the sender can
+# (packets per second that reach the receiver). One line per figure goes to
+# $VM_OUT/results.tsv: PATH METRIC VALUE ("NA" when a run failed), and the
+# TCP runs' retransmissions too (nstat deltas: counters-PATH.txt).
+# BENCH_TIME (default 5) seconds per iperf3 run; BENCH_ROUNDS (default 1)
+# times every path; BENCH_PERF=1 also records
+# a system-wide perf profile of one crapvpn TCP stream (perf-*.txt). TCG
+# has no PMU, so it samples cpu-clock; the samples go to $VM_OUT/perf.data
+# and the kernel's symbols to $VM_OUT/kallsyms, for perf report on the host.
+set -u -o pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
+export CV_RESULTS=/tmp/bench-cv-results
+. "$ROOT/tests/net/lib.sh"
+
+KO=$1
+shift
+PATHS=${*:-veth fou crapvpn wireguard userspace}
+OUT=${VM_OUT:-/tmp/bench-out}
+T=${BENCH_TIME:-5}
+ROUNDS=${BENCH_ROUNDS:-1}
+RES=$OUT/results.tsv
+PY=$(command -v /usr/bin/python3 || command -v python3)
+# 16 bytes, a length whose key stream the XOR keeps in registers.
+KEY=00112233445566778899aabbccddeeff
+US_PIDS=()
+mkdir -p "$OUT"
+: >"$RES"
+
+note() { printf '# %s\n' "$*" >&2; }
+
+# within SECS CMD...: retries CMD until it succeeds, for SECS seconds of wall
+# clock (lib.sh's wait_for counts tries, and on a loaded host one try of a
+# program read over 9p can take seconds).
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+put() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-NA}" >>"$RES"; }
+
+# Inner addresses of the path being measured, in a and b.
+IA='' IB=''
+
+up_veth() { IA=192.0.2.1 IB=192.0.2.2; }
+down_veth() { :; }
+
+up_fou() {
+	local ns me peer
+	IA=10.1.0.1 IB=10.1.0.2
+	for ns in a b; do
+		me=192.0.2.1 peer=192.0.2.2
+		[ $ns = b ] && me=192.0.2.2 peer=192.0.2.1
+		ip -n $ns fou add port 5555 ipproto 4 &&
+		ip -n $ns link add fou0 mtu 1472 type ipip remote $peer local $me \
+			encap fou encap-sport auto encap-dport 5555 || return 1
+	done
+	ipa addr add $IA peer $IB dev fou0 && ipb addr add $IB peer $IA dev fou0 &&
+	ipa link set fou0 up && ipb link set fou0 up
+}
+down_fou() {
+	ipa link del fou0; ipb link del fou0
+	ip -n a fou del port 5555; ip -n b fou del port 5555
+}
+
+up_crapvpn() {
+	IA=10.2.0.1 IB=10.2.0.2
+	ipa link add cv0 type crapvpn key $KEY peer 192.0.2.2 &&
+	ipb link add cv0 type crapvpn key $KEY peer 192.0.2.1 &&
+	ipa addr add $IA peer $IB dev cv0 && ipb addr add $IB peer $IA dev cv0 &&
+	ipa link set cv0 up && ipb link set cv0 up
+}
+down_crapvpn() { ipa link del cv0; ipb link del cv0; }
+
+up_wireguard() {
+	local ns
+	IA=10.3.0.1 IB=10.3.0.2
+	for ns in a b; do
+		wg genkey >"$CV_TMP/wg-$ns.key" &&
+		wg pubkey <"$CV_TMP/wg-$ns.key" >"$CV_TMP/wg-$ns.pub" &&
+		ip -n $ns link add wg0 mtu 1440 type wireguard || return 1
+	done
+	n a wg set wg0 listen-port 51820 private-key "$CV_TMP/wg-a.key" \
+		peer "$(cat "$CV_TMP/wg-b.pub")" allowed-ips $IB/32 \
+		endpoint 192.0.2.2:51820 &&
+	n b wg set wg0 listen-port 51820 private-key "$CV_TMP/wg-b.key" \
+		peer "$(cat "$CV_TMP/wg-a.pub")" allowed-ips $IA/32 \
+		endpoint 192.0.2.1:51820 &&
+	ipa addr add $IA peer $IB dev wg0 && ipb addr add $IB peer $IA dev wg0 &&
+	ipa link set wg0 up && ipb link set wg0 up
+}
+down_wireguard() { ipa link del wg0; ipb link del wg0; }
+
+up_userspace() {
+	IA=10.4.0.1 IB=10.4.0.2
+	# Not through n(): $! must be the peer itself (ip netns exec execs it).
+	ip netns exec a "$PY" "$CV_USERSPACE" -k $KEY -p 192.0.2.2 -i cu0 \
+		--mtu 1464 $IA $IB 2>"$CV_TMP/us-a.log" &
+	US_PIDS+=($!)
+	ip netns exec b "$PY" "$CV_USERSPACE" -k $KEY -p 192.0.2.1 -i cu0 \
+		--mtu 1464 $IB $IA 2>"$CV_TMP/us-b.log" &
+	US_PIDS+=($!)
+	within 60 eval "ipa link show cu0 | grep -q ',UP' &&
+		ipb link show cu0 | grep -q ',UP'"
+}
+down_userspace() {
+	kill "${US_PIDS[@]}" 2>/dev/null
+	wait "${US_PIDS[@]}" 2>/dev/null
+	US_PIDS=()
+}
+
+# iperf3 from a to the server in b; prints the JSON report's field JQ.
+iperf() {	# iperf JQ ARGS...
+	local jq=$1 f=$CV_TMP/iperf.json
+	shift
+	timeout $((T + 40)) ip netns exec a iperf3 -c "$IB" -t "$T" -J "$@" \
+		>"$f" 2>/dev/null
+	jq -e "$jq" "$f" 2>/dev/null || { note "iperf3 $* failed"; cat "$f" >&2; }
+}
+
+# The namespaces' SNMP counters over the TCP runs (nstat deltas, one history
+# per namespace): retransmissions and drops tell a slow path's story.
+counters_start() {
+	local ns
+	for ns in a b; do
+		NSTAT_HISTORY=$CV_TMP/nstat-$ns n $ns nstat -n
+	done
+}
+counters_end() {	# counters_end PATH
+	local ns retrans=0 r
+	for ns in a b; do
+		NSTAT_HISTORY=$CV_TMP/nstat-$ns n $ns nstat >"$CV_TMP/nstat.txt" 2>&1
+		r=$(sed -n 's/^TcpRetransSegs *\([0-9]*\).*/\1/p' "$CV_TMP/nstat.txt")
+		retrans=$((retrans + ${r:-0}))
+		echo "== namespace $ns, TCP runs of round $round"
+		cat "$CV_TMP/nstat.txt"
+	done >>"$OUT/counters-$1.txt"
+	put "$1" tcp_retrans "$retrans"
+}
+
+measure() {	# measure PATH
+	local p=$1 rtt mbit='.end.sum_received.bits_per_second / 1e6'
+
+	# The first packets of a fresh path may wait for neighbours, handshakes.
+	if ! within 30 n a ping -c 1 -W 1 "$IB"; then
+		note "$p: $IB does not answer, skipped"
+		for m in rtt_ms tcp1_ab tcp1_ba tcp4_ab udp64_pps; do put "$p" $m; done
+		return
+	fi
+	rtt=$(n a ping -q -c 50 -i 0.05 -W 2 "$IB" |
+		sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
+	put "$p" rtt_ms "$rtt"
+
+	ip netns exec b iperf3 -s -D -I "$CV_TMP/iperf3.pid" >/dev/null 2>&1
+	within 20 n a bash -c "echo >/dev/tcp/$IB/5201"
+	counters_start
+	put "$p" tcp1_ab "$(iperf "$mbit")"
+	put "$p" tcp1_ba "$(iperf "$mbit" -R)"
+	put "$p" tcp4_ab "$(iperf "$mbit" -P 4)"
+	counters_end "$p"
+	put "$p" udp64_pps "$(iperf \
+		'.end.sum_received.bytes / 64 / .end.sum_received.seconds' \
+		-u -l 64 -b 0)"
+	kill "$(cat "$CV_TMP/iperf3.pid")" 2>/dev/null
+	sleep 0.5
+}
+
+# A system-wide profile of one crapvpn TCP stream a -> b (both ends: the
+# namespaces share the VM's two CPUs). TCG has no PMU: cpu-clock samples.
+profile() {
+	up_crapvpn || return 1
+	within 30 n a ping -c 1 -W 1 "$IB"
+	ip netns exec b iperf3 -s -D -I "$CV_TMP/iperf3.pid" >/dev/null 2>&1
+	within 20 n a bash -c "echo >/dev/tcp/$IB/5201"
+	perf record -q -B -N -a -g -e cpu-clock -F 250 -o "$CV_TMP/perf.data" -- \
+		ip netns exec a iperf3 -c "$IB" -t "$T" >"$OUT/perf-iperf3.txt" 2>&1
+	kill "$(cat "$CV_TMP/iperf3.pid")" 2>/dev/null
+	# perf report is slow under TCG: the host reads the samples instead,
+	# with this kernel's symbols (the binaries are the host's own).
+	cp "$CV_TMP/perf.data" "$OUT/perf.data"
+	cat /proc/kallsyms >"$OUT/kallsyms"
+	down_crapvpn
+}
+
+for dep in $(modinfo -F depends "$KO" | tr , ' '); do modprobe "$dep"; done
+insmod "$KO" || exit 1
+modprobe -a veth fou ipip wireguard tun || exit 1
+setup_pair
+if ! within 10 n a ping -c 1 -W 1 192.0.2.2; then
+	note "setup_pair: no veth between a and b"
+	exit 1
+fi
+{
+	echo "kernel $(uname -r), $(nproc) CPUs, iperf3 -t $T, $ROUNDS round(s)"
+	echo "key (crapvpn, userspace): $((${#KEY} / 2)) bytes"
+	echo "MTU: veth 1500, fou 1472, crapvpn 1464, wireguard 1440, userspace 1464"
+} >"$OUT/conditions.txt"
+# With BENCH_ROUNDS > 1 the paths take turns, round after round, so that a
+# change in the host's load hits them all; the report takes the median.
+for ((round = 1; round <= ROUNDS; round++)); do
+	for p in $PATHS; do
+		note "=== $p (round $round of $ROUNDS)"
+		start=$SECONDS
+		if "up_$p"; then
+			measure "$p"
+		else
+			note "$p: setup failed"
+			for m in rtt_ms tcp1_ab tcp1_ba tcp4_ab udp64_pps; do
+				put "$p" $m
+			done
+		fi
+		if [ "$p" = crapvpn ]; then
+			for ns in a b; do
+				echo "== namespace $ns"
+				n $ns ethtool -S cv0
+			done >>"$OUT/counters-crapvpn.txt" 2>&1
+		fi
+		"down_$p" 2>/dev/null
+		note "$p: $((SECONDS - start)) s"
+		grep "^$p	" "$RES" | tail -n 6 >&2
+	done
+done
+if [ "${BENCH_PERF:-0}" = 1 ] && ! command -v perf >/dev/null; then
+	note "no perf (Debian: linux-perf): no profile"
+elif [ "${BENCH_PERF:-0}" = 1 ]; then
+	note "=== perf profile of crapvpn, one TCP stream"
+	start=$SECONDS
+	profile || note "profile failed"
+	note "profile: $((SECONDS - start)) s"
+fi
+cleanup_pair
+rm -rf "$CV_TMP"
+exit 0
