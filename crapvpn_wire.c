@@ -127,9 +127,11 @@ static inline void xor_run_inplace(__u8 *p, const __u8 *k, size_t n)
 static inline void xor_run_copy(__u8 *dst, const __u8 *src, const __u8 *k,
 				size_t n)
 {
-	for (; n >= 64; n -= 64, dst += 64, src += 64, k += 64)
-		xor_block(dst, src, k);
-	xor_tail(dst, src, k, n);
+	size_t i, end = n & ~(size_t)63;
+
+	for (i = 0; i != end; i += 64)
+		xor_block(dst + i, src + i, k + i);
+	xor_tail(dst + i, src + i, k + i, n & 63);
 }
 
 /*
