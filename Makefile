@@ -29,6 +29,7 @@ clean:
 	$(MAKE) -C tools clean
 
 .PHONY: all module sparse tools check demo clean
+include mk/install.mk
 
 # make bench: tunnel throughput and latency against FOU, WireGuard and the
 # userspace peer in one VM boot, and a perf profile (tests/bench/run).
