@@ -46,10 +46,13 @@ phase() {
 	local t0 x mtu
 
 	log "--- $dev: $MIB MiB a->b to $ab_server, b->a to $ba_server, 1% loss"
-	start_capture a "$dev-inner" "$dev" 96 "$CAPN"
-	start_capture a "$dev-outer" va 96 "$CAPN" udp port "$port"
+	start_capture a "$dev-in-ab" "$dev" 96 "$CAPN" tcp dst port "${ab_server##*:}"
+	start_capture a "$dev-in-ba" "$dev" 96 "$CAPN" tcp dst port "${ba_server##*:}"
+	# One capture per direction: the streams need not start together.
+	start_capture a "$dev-out-a" va 96 "$CAPN" udp port "$port" and src host "${outer%,*}"
+	start_capture a "$dev-out-b" va 96 "$CAPN" udp port "$port" and src host "${outer#*,}"
 	check "$dev: captures started" wait_for 30 \
-		capturing "$dev-inner" "$dev-outer"
+		capturing "$dev-in-ab" "$dev-in-ba" "$dev-out-a" "$dev-out-b"
 	receive "$dev-ab" b "$ab_listen" "$XFER_TIMEOUT"
 	receive "$dev-ba" a "$ba_listen" "$XFER_TIMEOUT"
 	check "$dev: receivers listening" wait_for 30 \
@@ -60,15 +63,19 @@ phase() {
 	send "$dev-ba" b "OPEN:$DATA,seek=$SHIFT" "$ba_connect" "$XFER_TIMEOUT"
 	check_streams "$dev" "$t0" "$SIZE" "$XFER_TIMEOUT" "$SUM_AB" "$SUM_BA"
 
-	stop_capture "$dev-inner"
-	stop_capture "$dev-outer"
+	stop_capture "$dev-in-ab"
+	stop_capture "$dev-in-ba"
+	stop_capture "$dev-out-a"
+	stop_capture "$dev-out-b"
 	mtu=$(n a cat "/sys/class/net/$dev/mtu")
 	check_show "$dev: underlay datagrams are 'crap' + len + 0000 + XORed IP" \
-		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-outer.pcap" --port "$port" \
+		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-out-a.pcap" \
+		"$CV_TMP/$dev-out-b.pcap" --port "$port" \
 		--key "$KEY" --outer "$outer" --inner "$inner" --min 500 \
 		--min-len "$mtu"
 	check_show "$dev: tunnel device shows plain IP carrying the file's bytes" \
-		python3 "$PCAPCHECK" plain "$CV_TMP/$dev-inner.pcap" \
+		python3 "$PCAPCHECK" plain "$CV_TMP/$dev-in-ab.pcap" \
+		"$CV_TMP/$dev-in-ba.pcap" \
 		--inner "$inner" --min 1000 --min-segments 100 \
 		--stream "$ab_server=$DATA:0" --stream "$ba_server=$DATA:$SHIFT"
 }

@@ -12,7 +12,7 @@ the wire format from shared/wire-format.md:
 Subcommands (each prints a summary and "BAD: ..." lines, and exits 1 when a
 check fails):
 
-  wire PCAP --port P --key HEX --outer A,B --inner ADDRS [--min N]
+  wire PCAP... --port P --key HEX --outer A,B --inner ADDRS [--min N]
       An underlay capture (may be truncated with -s): every UDP datagram of
       port P between the outer addresses must start with "crap", carry a
       length field equal to the UDP payload length - 8 (from the UDP header,
@@ -21,7 +21,7 @@ check fails):
       whose length agrees with the length field and whose addresses are inner
       addresses. At least N datagrams from each outer address.
 
-  plain PCAP --inner ADDRS [--stream SERVER:PORT=FILE:OFFSET ...] [--min N]
+  plain PCAP... --inner ADDRS [--stream SERVER:PORT=FILE:OFFSET ...] [--min N]
       A capture on the tunnel device: every packet is a bare IP packet (link
       type RAW, version 4/6, IP length = packet length, inner addresses, no
       "crap" magic). For each --stream, the TCP payload bytes captured in
@@ -215,14 +215,16 @@ def cmd_wire(a):
     versions = {4: 0, 6: 0}
     maxlen = 0
     total = 0
-    for n, (lt, data, orig) in enumerate(read_pcap(a.pcap), 1):
+    packets = ((path, n, pkt) for path in a.pcap
+               for n, pkt in enumerate(read_pcap(path), 1))
+    for path, n, (lt, data, orig) in packets:
         p = l3(lt, data)
         if p is None:
             continue
         ip = IP(p)
         if not ip.ok or ip.proto != 17:
             continue
-        where = f"packet {n}"
+        where = f"{path} packet {n}"
         if ip.fragoff:
             continue  # a later fragment: the header is in the first one
         u = ip.l4
@@ -262,7 +264,7 @@ def cmd_wire(a):
         v = check_inner_prefix(rep, where, plain, length, inner)
         if v in versions:
             versions[v] += 1
-    print(f"wire {a.pcap}: {total} datagrams on port {a.port}; from " +
+    print(f"wire {' '.join(a.pcap)}: {total} datagrams on port {a.port}; from " +
           ", ".join(f"{s}: {c}" for s, c in sorted(per_src.items(), key=str)) +
           f"; inner IPv4 {versions[4]}, IPv6 {versions[6]}; largest inner {maxlen}")
     for s, c in per_src.items():
@@ -289,8 +291,10 @@ def cmd_plain(a):
                         "name": srv})
     total = 0
     ver = {4: 0, 6: 0}
-    for n, (lt, data, orig) in enumerate(read_pcap(a.pcap), 1):
-        where = f"packet {n}"
+    packets = ((path, n, pkt) for path in a.pcap
+               for n, pkt in enumerate(read_pcap(path), 1))
+    for path, n, (lt, data, orig) in packets:
+        where = f"{path} packet {n}"
         total += 1
         if lt not in (LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6):
             rep.fail(f"{where}: link type {lt}, want RAW (bare IP)")
@@ -338,7 +342,7 @@ def cmd_plain(a):
             else:
                 st["ok"] += 1
                 st["bytes"] += len(got)
-    print(f"plain {a.pcap}: {total} packets (IPv4 {ver[4]}, IPv6 {ver[6]})" +
+    print(f"plain {' '.join(a.pcap)}: {total} packets (IPv4 {ver[4]}, IPv6 {ver[6]})" +
           "".join(f"; {st['name']}: {st['ok']} segments match the file "
                   f"({st['bytes']} captured payload bytes)" for st in streams))
     if total < a.min:
@@ -485,7 +489,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     w = sub.add_parser("wire")
-    w.add_argument("pcap")
+    w.add_argument("pcap", nargs="+")
     w.add_argument("--port", type=int, default=1337)
     w.add_argument("--key", required=True)
     w.add_argument("--outer", required=True)
@@ -494,7 +498,7 @@ def main(argv=None):
     w.add_argument("--min-len", type=int, default=0,
                    help="the largest inner packet must be at least this long")
     p = sub.add_parser("plain")
-    p.add_argument("pcap")
+    p.add_argument("pcap", nargs="+")
     p.add_argument("--inner", required=True)
     p.add_argument("--stream", action="append")
     p.add_argument("--min", type=int, default=1)
