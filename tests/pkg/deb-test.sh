@@ -2,24 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 # Debian package test: build crapvpn-dkms and crapvpn-tools (make deb),
 # lintian them, install them with apt into a clean bookworm chroot that has
-# the host's 6.1 kernel (image + headers), check that the package's DKMS
-# postinst built and installed the module there, boot that kernel in the VM
-# with the chroot's /lib/modules/KVER and check that the module the package
-# built is autoloaded by `ip link add ... type crapvpn`, and that the
-# packaged crapvpn(8) and ip plugin work (tests/pkg/vm-installed.sh
-# --tools); finally purge the packages and check that DKMS cleaned up.
+# the headers of the host's 6.1 kernel, check that the package's DKMS
+# postinst built and installed the module there, boot that kernel (the
+# host's vmlinuz) in the VM with the chroot's /lib/modules/KVER and check
+# that the module the package built is autoloaded by `ip link add ... type
+# crapvpn`, and that the packaged crapvpn(8) and ip plugin work
+# (tests/pkg/vm-installed.sh --tools); finally purge the packages and check
+# that DKMS cleaned up.
 #
 #   tests/pkg/deb-test.sh [--debs DIR]   DIR: .debs (and .changes) of a
 #                                        previous make deb, instead of building
 #
 # The chroot: a debootstrap --variant=minbase of bookworm from the host's
-# mirror plus linux-image-KVER and linux-headers-KVER of the host's 6.1
-# kernel, cached in $CRAPVPN_PKG_CACHE/bookworm-pkg (default
+# mirror plus linux-headers-KVER of the host's 6.1 kernel (the exact
+# version), cached in $CRAPVPN_PKG_CACHE/bookworm-pkg (default
 # /var/cache/crapvpn; rebuilt when the host's 6.1 kernel changes). Each run
 # works on an overlayfs over that cache, so the cache stays clean and
-# nothing needs copying; the downloaded .debs are kept in the cache too. The
-# whole script runs in a private mount namespace, so the mounts (and the
-# QEMU that must see the overlay) vanish with it however it ends.
+# nothing needs copying; the downloaded .debs are kept in the cache too.
+# The kernel's own modules (virtio, 9p, udp_tunnel, ... for the VM) are not
+# installed from linux-image-KVER (70 MB, minutes to unpack on a busy
+# disk): the host's /lib/modules/KVER/kernel of the same package version is
+# bind-mounted into the chroot before the packages are installed, so the
+# depmod that DKMS runs there indexes it next to updates/dkms. The whole
+# script runs in a private mount namespace, so the mounts (and the QEMU
+# that must see them) vanish with it however it ends.
 #
 # Ends with "N passed, N failed". Not set -e: failed checks are counted.
 set -u -o pipefail
@@ -45,7 +51,8 @@ OUT=${CRAPVPN_PKG_OUT:-/var/tmp/crapvpn-pkg}/deb
 CDIR=$PKG_CACHE/bookworm-pkg
 BASE=$CDIR/base            # the cached chroot (lower layer, never written)
 ARCHIVES=$CDIR/archives     # apt's downloaded .debs, shared by all runs
-RUN=$CDIR/run.$$            # this run's overlay upper/work dirs
+RUN=$CDIR/run               # this run's overlay upper/work dirs (a fixed
+                            # path: vm-run reuses its initramfs)
 ROOT=$RUN/root              # the merged chroot of this run
 ARCH=$(dpkg --print-architecture)
 MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
@@ -102,7 +109,7 @@ host_61() {
 }
 
 base_ok() {
-	[[ -e $BASE/.crapvpn-base ]] && [[ $(cat "$BASE/.crapvpn-base") == "$KVER $KIMG $(mirror)" ]]
+	[[ -e $BASE/.crapvpn-base ]] && [[ $(cat "$BASE/.crapvpn-base") == "$KVER $KIMG $(mirror) headers" ]]
 }
 
 make_base() {
@@ -125,19 +132,18 @@ make_base() {
 	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
 	chmod 755 "$tmp/usr/sbin/policy-rc.d"
 	mount --bind "$ARCHIVES" "$tmp/var/cache/apt/archives"
-	# The host's 6.1 kernel, by its exact package name and version, so that
-	# the VM can boot the host's vmlinuz with this chroot's modules. No
-	# initrd (INITRD=No): the VM harness boots without the chroot's one.
+	# The headers of the host's 6.1 kernel, by exact package name and
+	# version, so that what DKMS builds here loads into the host's vmlinuz.
 	if in_root "$tmp" "${APT[@]}" update >>"$CDIR/debootstrap.log" 2>&1 &&
-		in_root "$tmp" env INITRD=No "${APT[@]}" install --no-install-recommends \
-			"linux-image-$KVER=$KIMG" "linux-headers-$KVER=$KIMG" >>"$CDIR/debootstrap.log" 2>&1; then
+		in_root "$tmp" "${APT[@]}" install --no-install-recommends \
+			"linux-headers-$KVER=$KIMG" >>"$CDIR/debootstrap.log" 2>&1; then
 		umount "$tmp/var/cache/apt/archives"
 	else
 		umount "$tmp/var/cache/apt/archives"
 		tail -n 20 "$CDIR/debootstrap.log" | sed 's/^/#   /'
 		return 1
 	fi
-	echo "$KVER $KIMG $(mirror)" >"$tmp/.crapvpn-base"
+	echo "$KVER $KIMG $(mirror) headers" >"$tmp/.crapvpn-base"
 	[[ ! -e $BASE ]] || mv "$BASE" "$BASE.old"
 	mv "$tmp" "$BASE"
 	rm -rf "$BASE.old"
@@ -175,6 +181,19 @@ run_lintian() {
 	else
 		notok "lintian: no errors (exit $rc)"
 	fi
+}
+
+# The kernel's own modules into the chroot's /lib/modules/KVER (see the
+# header): kernel/ read-only from the host, and the files depmod reads
+# besides the modules.
+kernel_modules() {
+	local m=/lib/modules/$KVER d=$ROOT/lib/modules/$KVER f
+	[[ -d $m/kernel ]] || return 1
+	mkdir -p "$d/kernel"
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		[[ ! -e $m/$f ]] || cp "$m/$f" "$d/$f" || return 1
+	done
+	mount --bind -o ro "$m/kernel" "$d/kernel"
 }
 
 # Without Recommends, which would add build-essential, g++, sudo and
@@ -264,7 +283,7 @@ main() {
 	# One run at a time on the cache; a run dir left by a killed run goes.
 	exec 8>"$CDIR/.lock"
 	flock 8
-	rm -rf "$CDIR"/run.*
+	rm -rf "$CDIR"/run "$CDIR"/run.*
 	export -f in_root   # for the bash -c checks
 	host_61 || die "the host's 6.1 kernel is provisioned (tests/kernels.sh setup 6.1)"
 	[[ -n $KIMG ]] || die "linux-image-$KVER is a Debian package on the host"
@@ -287,11 +306,12 @@ main() {
 		timed "bookworm chroot (cached in $BASE)" make_base ||
 			die "bookworm chroot with linux-headers-$KVER (log: $CDIR/debootstrap.log)"
 	fi
-	ok "clean bookworm chroot with linux-image/headers-$KVER $KIMG"
+	ok "clean bookworm chroot with linux-headers-$KVER $KIMG"
 	mkdir -p "$RUN"/{upper,work,root} "$ARCHIVES"
 	mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$RUN/upper,workdir=$RUN/work" "$ROOT" ||
 		die "overlayfs over $BASE"
 	mount --bind "$ARCHIVES" "$ROOT/var/cache/apt/archives" || die "bind $ARCHIVES"
+	kernel_modules || die "the host's modules of $KVER in the chroot"
 
 	if install_debs; then
 		timed "VM" run_vm

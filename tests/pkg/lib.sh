@@ -43,7 +43,7 @@ check_eq() {
 # sub-suite's output to ours; a missing line counts as one failure.
 add_counts() { # name text
 	local line p f
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$2" | tail -n 1)
+	line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' <<<"$2" | tail -n 1)
 	if [[ -z $line ]]; then
 		notok "$1: no \"N passed, N failed\" line"
 		return 1
