@@ -37,3 +37,15 @@ bench:
 	tests/bench/run
 
 .PHONY: bench
+
+# Reliability (tests/debug/): the in-VM suite, hostile traffic and netlink
+# fuzzing on a KASAN/UBSAN/kmemleak/lockdep kernel built from
+# linux-source-6.1 (cached in /var/cache/crapvpn/debug-*); DEBUG_ARGS=--ci
+# for the CI-sized run. soak: ten minutes of flood and churn, slab flat.
+check-debug:
+	tests/debug/check $(DEBUG_ARGS)
+
+soak:
+	tests/debug/soak
+
+.PHONY: check-debug soak
