@@ -249,7 +249,9 @@ check "move a's cv4 to c" ipa link set cv4 netns c
 check "configure cv4 in c" conf_c
 check "ping from c" ping_works c 198.51.100.2
 check "canary for c" canary cnc c b
-bg n c ping -f -w 120 198.51.100.2 >/dev/null 2>&1
+# The traffic comes from b: a process in c would keep c alive until it
+# exits (its sockets hold the namespace), the device with it.
+bg n b ping -f -w 120 198.51.100.1 >/dev/null 2>&1
 r0=$(link_stat b cv4 rx_packets)
 check "traffic flows" wait_for 30 rx_ge b cv4 $((r0 + 200))
 check "ip netns del c (the device's namespace)" $TO ip netns del c
@@ -264,12 +266,27 @@ setup_pair
 ip netns add c
 check "tunnel4" tunnel4
 check "tunnel6" tunnel6
-check "canary for a" canary cna a c
 check "canary for b" canary cnb b c
-bg n a ping -f -w 120 198.51.100.2 >/dev/null 2>&1
-bg n b ping -f -w 120 203.0.113.1 >/dev/null 2>&1
+# The traffic comes from c, routed by a into both tunnels (pingers in a or
+# b would keep them alive; b answers through cv4); c's veth to a is a's
+# canary.
+route_c() {
+	ip link add cna netns c type veth peer cna-x netns a &&
+	ip -n c addr add 10.9.0.2/24 dev cna && ip -n c link set cna up &&
+	ip -n a addr add 10.9.0.1/24 dev cna-x && ip -n a link set cna-x up &&
+	ip -n c route add 198.51.100.0/24 via 10.9.0.1 &&
+	ip -n c route add 203.0.113.0/24 via 10.9.0.1 &&
+	ip netns exec a sysctl -qw net.ipv4.ip_forward=1 &&
+	ip -n b route add 10.9.0.0/24 dev cv4
+}
+check "c routed through a into both tunnels" route_c
+check "ping from c through cv4" ping_works c 198.51.100.2
+bg n c ping -f -w 120 198.51.100.2 >/dev/null 2>&1
+bg n c ping -f -w 120 203.0.113.2 >/dev/null 2>&1
 r0=$(link_stat b cv4 rx_packets)
+r6=$(link_stat b cv6 rx_packets)
 check "traffic flows" wait_for 30 rx_ge b cv4 $((r0 + 200))
+check "traffic flows through cv6 too" wait_for 30 rx_ge b cv6 $((r6 + 200))
 check "ip netns del a b" bash -c "ip netns del a & ip netns del b & wait"
 check "a released" wait_for 60 gone c cna
 check "b released" wait_for 60 gone c cnb
