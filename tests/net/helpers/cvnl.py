@@ -174,7 +174,11 @@ def newlink(cmd, ifname, specs):
         body = ifinfo() + nla(IFLA_IFNAME, ifname.encode() + b"\0")
         flags = NLM_F_CREATE | NLM_F_EXCL
     else:
-        body = ifinfo(socket.if_nametoindex(ifname))
+        try:
+            body = ifinfo(socket.if_nametoindex(ifname))
+        except OSError:
+            print("error: ENODEV: no device %s" % ifname, file=sys.stderr)
+            return 1
         flags = 0
     body += nla(IFLA_LINKINFO | NLA_F_NESTED, linkinfo)
     err, msg = nl.request(RTM_NEWLINK, flags, body)
