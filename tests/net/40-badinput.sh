@@ -47,17 +47,6 @@ rx_total() {
 	snap "$1" "$2" | awk '$1 ~ /^rx_drop_/ || $1 == "rx_packets" { s += $2 } END { print s + 0 }'
 }
 
-# udp_snmp NS FIELD [6]: a Udp counter of /proc/net/snmp (Udp6 of snmp6).
-udp_snmp() {
-	if [ "${3:-}" = 6 ]; then
-		n "$1" awk -v k="Udp6$2" '$1 == k { print $2 }' /proc/net/snmp6
-	else
-		n "$1" awk -v k="$2" '$1 == "Udp:" {
-			if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
-			else print $col[k] }' /proc/net/snmp
-	fi
-}
-
 # recvq_sampler NS PORT OUT STOP: until STOP exists, sample the Recv-Q of
 # the UDP socket(s) on PORT; writes "SAMPLES MAX ROWS_SEEN" to OUT.
 recvq_sampler() {
@@ -74,24 +63,9 @@ recvq_sampler() {
 	echo "$samples $max $seen" >"$3"
 }
 
-# tap CMD...: run CMD and count its "ok - ..." / "not ok - ..." lines as
-# checks (the vectors run in one python process: per-vector shell commands
-# are slow under TCG).
-tap() {
-	local line rc
-	"$@" >"$CV_TMP/tap" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		"not ok - "*) fail "${line#not ok - }" ;;
-		*) printf '%s\n' "$line" ;;
-		esac
-	done <"$CV_TMP/tap"
-	[ $rc -eq 0 ] || fail "the helper exited with status $rc"
-}
-
-# vectors DEV HOST PORT: every vector from b to a's DEV (see cvvectors.py).
+# vectors DEV HOST PORT: every vector from b to a's DEV (see cvvectors.py),
+# counted through lib.sh's tap: they run in one python process, since
+# per-vector shell commands are slow under TCG.
 vectors() {
 	tap n a "$PY" "$HELPERS/cvvectors.py" --dev "$1" --from b --to "$2" \
 		--port "$3" --vectors "$VECTORS" --key "$KEY"

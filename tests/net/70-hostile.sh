@@ -98,16 +98,6 @@ snap() {
 rx_total() {
 	snap "$1" "$2" | awk '$1 ~ /^rx_drop_/ || $1 == "rx_packets" { s += $2 } END { print s + 0 }'
 }
-# udp_snmp NS FIELD [6]: a Udp counter of /proc/net/snmp (Udp6 of snmp6).
-udp_snmp() {
-	if [ "${3:-}" = 6 ]; then
-		n "$1" awk -v k="Udp6$2" '$1 == k { print $2 }' /proc/net/snmp6
-	else
-		n "$1" awk -v k="$2" '$1 == "Udp:" {
-			if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
-			else print $col[k] }' /proc/net/snmp
-	fi
-}
 # counters: one line with everything the equations use.
 counters() {
 	echo "$(rx_total a cv4) $(udp_snmp a InDatagrams) $(rx_total a cv6) $(udp_snmp a InDatagrams 6)"

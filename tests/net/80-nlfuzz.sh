@@ -39,21 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# tap CMD...: run CMD and count its "ok - " / "not ok - " lines as checks.
-tap() {
-	local line rc
-	"$@" >"$CV_TMP/tap" 2>&1
-	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok "${line#ok - }" ;;
-		"not ok - "*) fail "${line#not ok - }" ;;
-		*) printf '%s\n' "$line" ;;
-		esac
-	done <"$CV_TMP/tap"
-	[ $rc -eq 0 ] || fail "the helper exited with status $rc"
-}
-
 slab_kib() { awk '$1 == "Slab:" { print $2 }' /proc/meminfo; }
 
 restore_failslab() {

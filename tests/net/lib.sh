@@ -300,3 +300,30 @@ check_streams() {
 			"$(cat "$CV_TMP/$dev-$x.sum" 2>/dev/null)" "${want[$x]}"
 	done
 }
+
+# tap CMD...: run CMD (a helper printing TAP-like lines) and count its
+# "ok - " / "not ok - " lines as checks; other lines pass through.
+tap() {
+	local line rc
+	"$@" >"$CV_TMP/tap" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) fail "${line#not ok - }" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <"$CV_TMP/tap"
+	[ $rc -eq 0 ] || fail "the helper exited with status $rc"
+}
+
+# udp_snmp NS FIELD [6]: a Udp counter of /proc/net/snmp (Udp6 of snmp6).
+udp_snmp() {
+	if [ "${3:-}" = 6 ]; then
+		n "$1" awk -v k="Udp6$2" '$1 == k { print $2 }' /proc/net/snmp6
+	else
+		n "$1" awk -v k="$2" '$1 == "Udp:" {
+			if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
+			else print $col[k] }' /proc/net/snmp
+	fi
+}

@@ -485,13 +485,7 @@ class Fuzz:
             self.stats["no_data"] += 1
         tb = parse_data(data) if data is not None else {}
         new, want = predict(self.devs, name, creating, data, tb)
-        if creating:
-            body = cvnl.ifinfo() + cvnl.nla(cvnl.IFLA_IFNAME, name.encode() + b"\0")
-            flags = cvnl.NLM_F_CREATE | cvnl.NLM_F_EXCL
-        else:
-            body = cvnl.ifinfo(self.ifindex(name))
-            flags = 0
-        body += self.gen.linkinfo(data)
+        body, flags = self.newlink_body(name, creating, self.gen.linkinfo(data))
         t = time.monotonic()
         err, msg = self.request(body, flags)
         t = time.monotonic() - t
@@ -568,17 +562,22 @@ class Fuzz:
                                               cvnl.nla(LOCAL6, a6(LOCAL6_OK))], None))
         return t
 
-    def newlink_body(self, name, creating, data):
+    def newlink_body(self, name, creating, linkinfo):
+        """RTM_NEWLINK body and flags: a create of NAME or a change of it."""
         if creating:
             body = cvnl.ifinfo() + cvnl.nla(cvnl.IFLA_IFNAME, name.encode() + b"\0")
             flags = cvnl.NLM_F_CREATE | cvnl.NLM_F_EXCL
         else:
             body = cvnl.ifinfo(self.ifindex(name))
             flags = 0
-        body += cvnl.nla(cvnl.IFLA_LINKINFO | cvnl.NLA_F_NESTED,
-                         cvnl.nla(cvnl.IFLA_INFO_KIND, b"crapvpn\0") +
-                         cvnl.nla(cvnl.IFLA_INFO_DATA | cvnl.NLA_F_NESTED, data))
-        return body, flags
+        return body + linkinfo, flags
+
+    @staticmethod
+    def plain_linkinfo(data):
+        """IFLA_LINKINFO with kind crapvpn and DATA, nothing random."""
+        return cvnl.nla(cvnl.IFLA_LINKINFO | cvnl.NLA_F_NESTED,
+                        cvnl.nla(cvnl.IFLA_INFO_KIND, b"crapvpn\0") +
+                        cvnl.nla(cvnl.IFLA_INFO_DATA | cvnl.NLA_F_NESTED, data))
 
     def count_allocs(self, fd, body, flags):
         """How many fault-injectable allocations one request makes."""
@@ -602,7 +601,8 @@ class Fuzz:
                 fn["templates"] += 1
                 data = b"".join(attrs)
                 name = "nfx" if creating else "nfb"
-                body, flags = self.newlink_body(name, creating, data)
+                body, flags = self.newlink_body(name, creating,
+                                                  self.plain_linkinfo(data))
                 limit = maxsteps
                 if creating:
                     self.ensure_base(*blocker)
@@ -616,7 +616,8 @@ class Fuzz:
                 for nth in range(1, limit + 1):
                     if not creating:
                         self.ensure_base()
-                        body, flags = self.newlink_body(name, creating, data)
+                        body, flags = self.newlink_body(name, creating,
+                                                  self.plain_linkinfo(data))
                     before_devs = self.kernel_devs()
                     before_socks = self.kernel_socks()
                     err, injected = self.send_failnth(fd, nth, body, flags)
