@@ -18,7 +18,10 @@
 # $VM_OUT/results.tsv: PATH METRIC VALUE ("NA" when a run failed), and the
 # TCP runs' retransmissions too (nstat deltas: counters-PATH.txt).
 # BENCH_TIME (default 5) seconds per iperf3 run; BENCH_ROUNDS (default 1)
-# times every path; BENCH_PERF=1 also records
+# times every path; BENCH_VETH_GRO=1 turns GRO on on both veth ends, which
+# gives each its NAPI queue: an underlay flow then arrives in order on one
+# CPU, as from a NIC's RX queue, instead of on the backlog of whichever CPU
+# sent it; BENCH_PERF=1 also records
 # a system-wide perf profile of one crapvpn TCP stream (perf-*.txt). TCG
 # has no PMU, so it samples cpu-clock; the samples go to $VM_OUT/perf.data
 # and the kernel's symbols to $VM_OUT/kallsyms, for perf report on the host.
@@ -207,10 +210,16 @@ if ! within 10 n a ping -c 1 -W 1 192.0.2.2; then
 	note "setup_pair: no veth between a and b"
 	exit 1
 fi
+veth_mode="veth: netif_rx on the sender's CPU (GRO off)"
+if [ "${BENCH_VETH_GRO:-0}" = 1 ]; then
+	n a ethtool -K va gro on && n b ethtool -K vb gro on || exit 1
+	veth_mode="veth: GRO on, NAPI on the receiving end"
+fi
 {
 	echo "kernel $(uname -r), $(nproc) CPUs, iperf3 -t $T, $ROUNDS round(s)"
 	echo "key (crapvpn, userspace): $((${#KEY} / 2)) bytes"
 	echo "MTU: veth 1500, fou 1472, crapvpn 1464, wireguard 1440, userspace 1464"
+	echo "$veth_mode"
 } >"$OUT/conditions.txt"
 # With BENCH_ROUNDS > 1 the paths take turns, round after round, so that a
 # change in the host's load hits them all; the report takes the median.
