@@ -226,6 +226,64 @@ static struct crapvpn_conf *crapvpn_conf_new(const struct crapvpn_conf *old,
 	return conf;
 }
 
+/* ---- Copying with the XOR ---- */
+
+/*
+ * Where the next byte goes: @room bytes at @dst, then the frags from @frag
+ * on (the pages of a packed skb), or nothing more (a linear buffer).
+ */
+struct crapvpn_cursor {
+	u8 *dst;
+	unsigned int room;
+	skb_frag_t *frag;
+};
+
+/* Appends @len bytes from @src, XORed from key position @pos if @ks. */
+static u32 crapvpn_fill(struct crapvpn_cursor *c,
+			const struct crapvpn_keystream *ks,
+			const u8 *src, unsigned int len, u32 pos)
+{
+	while (len) {
+		unsigned int n;
+
+		if (!c->room) {
+			c->dst = skb_frag_address(c->frag);
+			c->room = skb_frag_size(c->frag);
+			c->frag++;
+		}
+		n = min(len, c->room);
+		if (ks)
+			pos = crapvpn_xor(ks, c->dst, src, n, pos);
+		else
+			memcpy(c->dst, src, n);
+		src += n;
+		len -= n;
+		c->dst += n;
+		c->room -= n;
+	}
+	return pos;
+}
+
+/*
+ * Appends the whole of @skb XORed, reading its head, page frags and frag
+ * list where they are: one pass, and the packet itself is never written.
+ */
+static void crapvpn_fill_skb(struct crapvpn_cursor *c,
+			     const struct crapvpn_keystream *ks,
+			     struct sk_buff *skb)
+{
+	struct skb_seq_state st;
+	unsigned int done = 0, n;
+	const u8 *data;
+	u32 pos = 0;
+
+	skb_prepare_seq_read(skb, 0, skb->len, &st);
+	while ((n = skb_seq_read(done, &data, &st))) {
+		pos = crapvpn_fill(c, ks, data, n, pos);
+		done += n;
+	}
+}
+
 /* ---- Receive ---- */
 
 static enum crapvpn_drop crapvpn_hdr_drop(enum crapvpn_hdr_verdict v)
@@ -242,20 +300,38 @@ static enum crapvpn_drop crapvpn_hdr_drop(enum crapvpn_hdr_verdict v)
 	}
 }
 
-/* Decrypts in place and sets skb->protocol; the skb holds the ciphertext. */
-static int crapvpn_open_packet(struct crapvpn_dev *cv, struct sk_buff *skb)
+/*
+ * Decrypts @skb, which holds the ciphertext, and returns the plaintext: in
+ * place if the packet is linear and ours alone, else in a new skb. A clone
+ * (a packet socket on the underlay holds one) must not see the data
+ * change, and page frags may be shared with the other datagrams of a GSO
+ * burst; copying them is cheaper than pskb_expand_head() too, which
+ * would have a larger head zeroed first (init_on_alloc). NULL: no memory,
+ * @skb is left to the caller.
+ */
+static struct sk_buff *crapvpn_open(struct crapvpn_dev *cv,
+				    const struct crapvpn_keystream *ks,
+				    struct sk_buff *skb)
 {
-	const struct crapvpn_conf *conf = rcu_dereference(cv->conf);
+	struct crapvpn_cursor c = { .room = skb->len };
+	struct sk_buff *plain;
 
-	/*
-	 * The XOR writes into the packet: it must not be shared with a clone
-	 * (a packet socket on the underlay holds one) and must be linear, as
-	 * reassembled fragments are not.
-	 */
-	if (skb_linearize_cow(skb))
-		return CRAPVPN_DROP_RX_NOMEM;
-	crapvpn_xor(conf->ks, skb->data, skb->data, skb->len, 0);
+	if (!skb_cloned(skb) && !skb_is_nonlinear(skb)) {
+		crapvpn_xor(ks, skb->data, skb->data, skb->len, 0);
+		return skb;
+	}
+	plain = netdev_alloc_skb(cv->dev, skb->len);
+	if (!plain)
+		return NULL;
+	c.dst = skb_put(plain, skb->len);
+	crapvpn_fill_skb(&c, ks, skb);
+	consume_skb(skb);
+	return plain;
+}
 
+/* Sets skb->protocol from the decrypted inner packet, if it is IP. */
+static int crapvpn_inner_proto(struct sk_buff *skb)
+{
 	switch (crapvpn_inner_version(skb->data[0])) {
 	case 4:
 		if (skb->len < sizeof(struct iphdr))
@@ -281,6 +357,7 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 {
 	struct crapvpn_dev *cv = rcu_dereference_sk_user_data(sk);
 	enum crapvpn_hdr_verdict verdict;
+	struct sk_buff *plain;
 	unsigned int len;
 	u8 csum;
 	int why;
@@ -311,7 +388,13 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 	csum = udp_hdr(skb)->check ? CHECKSUM_UNNECESSARY : CHECKSUM_NONE;
 	__skb_pull(skb, sizeof(struct udphdr) + CRAPVPN_HDR_LEN);
 
-	why = crapvpn_open_packet(cv, skb);
+	plain = crapvpn_open(cv, rcu_dereference(cv->conf)->ks, skb);
+	if (!plain) {
+		why = CRAPVPN_DROP_RX_NOMEM;
+		goto drop;
+	}
+	skb = plain;
+	why = crapvpn_inner_proto(skb);
 	if (why)
 		goto drop;
 
@@ -561,36 +644,6 @@ static void crapvpn_send_one(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	crapvpn_send(cv, conf, sk, r, skb);
 }
 
-/* Appends @len bytes to the page frags of a packed skb, XORed if @ks. */
-struct crapvpn_cursor {
-	skb_frag_t *frag;
-	unsigned int off;
-};
-
-static void crapvpn_fill(struct crapvpn_cursor *c,
-			 const struct crapvpn_keystream *ks,
-			 const u8 *src, unsigned int len)
-{
-	u32 pos = 0;
-
-	while (len) {
-		unsigned int n = min(len, skb_frag_size(c->frag) - c->off);
-		u8 *dst = skb_frag_address(c->frag) + c->off;
-
-		if (ks)
-			pos = crapvpn_xor(ks, dst, src, n, pos);
-		else
-			memcpy(dst, src, n);
-		src += n;
-		len -= n;
-		c->off += n;
-		if (c->off == skb_frag_size(c->frag)) {
-			c->frag++;
-			c->off = 0;
-		}
-	}
-}
-
 /*
  * How many of the GSO segments at @segs can travel as one
  * outer UDP GSO skb: all but the last of equal size, each datagram within
@@ -611,8 +664,8 @@ static unsigned int crapvpn_batch(const struct crapvpn_conf *conf,
 	    dst_mtu(r->dst))
 		return 0;
 	for (seg = segs; seg && seg->len <= size; seg = seg->next) {
-		/* crapvpn_send_one() finishes checksums and walks frags. */
-		if (seg->ip_summed == CHECKSUM_PARTIAL || skb_is_nonlinear(seg))
+		/* crapvpn_send_one() finishes checksums. */
+		if (seg->ip_summed == CHECKSUM_PARTIAL)
 			break;
 		if (total + CRAPVPN_HDR_LEN + seg->len > room)
 			break;
@@ -640,7 +693,7 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 			     unsigned int bytes)
 {
 	unsigned int headroom = crapvpn_headroom(conf, r);
-	struct crapvpn_cursor c;
+	struct crapvpn_cursor c = { };
 	struct sk_buff *skb, *seg;
 	u8 hdr[CRAPVPN_HDR_LEN];
 	unsigned int i;
@@ -655,11 +708,10 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	skb->len = bytes;
 	skb->data_len = bytes;
 	c.frag = skb_shinfo(skb)->frags;
-	c.off = 0;
 	for (i = 0, seg = segs; i < n; i++, seg = seg->next) {
 		crapvpn_hdr_put(hdr, seg->len);
-		crapvpn_fill(&c, NULL, hdr, sizeof(hdr));
-		crapvpn_fill(&c, conf->ks, seg->data, seg->len);
+		crapvpn_fill(&c, NULL, hdr, sizeof(hdr), 0);
+		crapvpn_fill_skb(&c, conf->ks, seg);
 	}
 
 	skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
@@ -722,8 +774,14 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto drop;
 
 	if (skb_is_gso(skb)) {
-		/* No features: the segments come out linear and private. */
-		segs = skb_gso_segment(skb, 0);
+		/*
+		 * SG: the segments keep pointing at the payload's pages, which
+		 * crapvpn_send_gso() reads once, instead of each being copied
+		 * into a new (and, with init_on_alloc, first zeroed) head. No
+		 * checksum feature: skb_segment() computes the inner checksums,
+		 * copying any frags that are shared with userspace first.
+		 */
+		segs = skb_gso_segment(skb, NETIF_F_SG);
 		if (IS_ERR_OR_NULL(segs)) {
 			dst_release(r.dst);
 			why = CRAPVPN_DROP_TX_NOMEM;

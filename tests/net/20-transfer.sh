@@ -11,7 +11,9 @@
 #    (= UDP payload - 8) + 00 00 + a ciphertext that decrypts to an inner IP
 #    header agreeing with the length; the tunnel device shows bare IP
 #    packets whose TCP payload equals the file bytes at that stream offset
-#    (tests/net/helpers/pcapcheck.py);
+#    (tests/net/helpers/pcapcheck.py); the same for what a packet socket
+#    on a's underlay that reads only after the transfer still holds
+#    (helpers/lazytap.py): the module must not decrypt shared data in place;
 #  * counters: the receiver's rx_packets/rx_bytes equal the sender's
 #    tx_packets/tx_bytes minus the netem loss, no rx/tx errors, every
 #    `ethtool -S` drop counter 0; `ethtool -i` names the crapvpn driver.
@@ -19,6 +21,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PCAPCHECK=$CV_ROOT/tests/net/helpers/pcapcheck.py
+LAZYTAP=$CV_ROOT/tests/net/helpers/lazytap.py
 MIB=${CV_XFER_MIB:-100}
 SIZE=$((MIB << 20))
 SHIFT=$((1 << 20))		# the b->a stream starts 1 MiB into the file
@@ -53,6 +56,9 @@ phase() {
 	start_capture a "$dev-out-b" va 96 "$CAPN" udp port "$port" and src host "${outer#*,}"
 	check "$dev: captures started" wait_for 30 \
 		capturing "$dev-in-ab" "$dev-in-ba" "$dev-out-a" "$dev-out-b"
+	bg n a python3 "$LAZYTAP" va "$CV_TMP/$dev-lazy.pcap" "$CV_TMP/$dev-lazy.stop"
+	check "$dev: lazy packet socket open" \
+		wait_for 60 test -e "$CV_TMP/$dev-lazy.pcap.ready"
 	receive "$dev-ab" b "$ab_listen" "$XFER_TIMEOUT"
 	receive "$dev-ba" a "$ba_listen" "$XFER_TIMEOUT"
 	check "$dev: receivers listening" wait_for 30 \
@@ -67,10 +73,19 @@ phase() {
 	stop_capture "$dev-in-ba"
 	stop_capture "$dev-out-a"
 	stop_capture "$dev-out-b"
+	touch "$CV_TMP/$dev-lazy.stop"
+	check "$dev: lazy packet socket drained" \
+		wait_for 120 test -e "$CV_TMP/$dev-lazy.pcap.done"
 	mtu=$(n a cat "/sys/class/net/$dev/mtu")
 	check_show "$dev: underlay datagrams are 'crap' + len + 0000 + XORed IP" \
 		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-out-a.pcap" \
 		"$CV_TMP/$dev-out-b.pcap" --port "$port" \
+		--key "$KEY" --outer "$outer" --inner "$inner" --min 500 \
+		--min-len "$mtu"
+	# Received datagrams are decrypted after the socket has queued its
+	# clones: only a copy may be written.
+	check_show "$dev: what a lazy packet socket held is still ciphertext" \
+		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-lazy.pcap" --port "$port" \
 		--key "$KEY" --outer "$outer" --inner "$inner" --min 500 \
 		--min-len "$mtu"
 	check_show "$dev: tunnel device shows plain IP carrying the file's bytes" \
