@@ -133,10 +133,14 @@ udp_ports() { # NS: local address:port of its UDP sockets, sorted, one line
 # Every command is meant to succeed; failures are counted in churn.fail.
 CHURN_LOG=$CV_TMP/churn.log
 c_run() { # CMD...: run, log a failure with its status and message
-	local out rc
+	local out rc t=$SECONDS
 	out=$($TO "$@" 2>&1)
 	rc=$?
 	[ -z "$out" ] || printf '%s\n' "$out" >>"$CHURN_LOG"
+	# A slow command is not a failure, but it is what to look at first
+	# when the kernel reports blocked tasks.
+	[ $((SECONDS - t)) -lt 30 ] ||
+		printf 'SLOW (%d s): %.120s\n' $((SECONDS - t)) "$*" >>"$CHURN_LOG"
 	if [ $rc -ne 0 ]; then
 		printf 'FAILED (status %d): %.120s...: %s\n' $rc "$*" "$out" >>"$CHURN_LOG"
 		echo x >>"$CV_TMP/churn.fail"
@@ -304,6 +308,7 @@ stop_bg
 check_ge "churn rounds (each churn device changed twice at least)" "$rounds" 8
 check_eq "churn commands that failed" "$(wc -l <"$CV_TMP/churn.fail")" 0
 grep FAILED "$CHURN_LOG" | head -n 5 | sed 's/^/#   /'
+grep SLOW "$CHURN_LOG" | head -n 10 | sed 's/^/#   /'
 log "churn: $rounds rounds; spray at b's churn devices: $(cat "$CV_TMP/spray.json" 2>/dev/null)"
 
 # ---- accounting ----
