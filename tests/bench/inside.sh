@@ -10,6 +10,7 @@
 #   crapvpn    this module
 #   wireguard  the kernel's WireGuard
 #   userspace  tests/userspace/crapvpn-userspace.py at both ends
+# and, only when named, crapvpn-nogso and crapvpn-nogro (see below).
 # Each tunnel's MTU fills a 1500-byte underlay packet (1500 minus its own
 # overhead), so every path sends the same packets on the veth.
 # Measured, in this order: ping RTT (idle), TCP one stream a->b and b->a,
@@ -91,6 +92,18 @@ up_crapvpn() {
 	ipa link set cv0 up && ipb link set cv0 up
 }
 down_crapvpn() { ipa link del cv0; ipb link del cv0; }
+
+# Ablations, not measured unless named: crapvpn with one of its techniques
+# switched off at both ends, to show what that technique buys.
+#   crapvpn-nogso  no TSO/GSO on cv0: TCP hands down packets of one MTU, so
+#                  each is sealed and sent on its own (no UDP GSO burst);
+#   crapvpn-nogro  no GRO on cv0: gro_cells_receive() passes each received
+#                  packet to netif_rx() instead of merging them for TCP.
+cv_features() { n a ethtool -K cv0 "$@" && n b ethtool -K cv0 "$@"; }
+up_crapvpn-nogso() { up_crapvpn && cv_features tso off gso off; }
+down_crapvpn-nogso() { down_crapvpn; }
+up_crapvpn-nogro() { up_crapvpn && cv_features gro off; }
+down_crapvpn-nogro() { down_crapvpn; }
 
 up_wireguard() {
 	local ns
@@ -235,12 +248,13 @@ for ((round = 1; round <= ROUNDS; round++)); do
 				put "$p" $m
 			done
 		fi
-		if [ "$p" = crapvpn ]; then
+		case $p in
+		crapvpn*)
 			for ns in a b; do
 				echo "== namespace $ns"
 				n $ns ethtool -S cv0
-			done >>"$OUT/counters-crapvpn.txt" 2>&1
-		fi
+			done >>"$OUT/counters-$p.txt" 2>&1 ;;
+		esac
 		"down_$p" 2>/dev/null
 		note "$p: $((SECONDS - start)) s"
 		grep "^$p	" "$RES" | tail -n 6 >&2

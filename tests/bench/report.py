@@ -16,9 +16,13 @@ import subprocess
 import sys
 
 PATHS = ["veth", "fou", "crapvpn", "wireguard", "userspace"]
+# Ablations (tests/bench/inside.sh): shown only when measured; crapvpn over
+# one of them is what that technique buys.
+ABLATIONS = ["crapvpn-nogso", "crapvpn-nogro"]
 LABELS = {"veth": "veth (no tunnel)", "fou": "ipip over FOU",
           "crapvpn": "crapvpn", "wireguard": "WireGuard",
-          "userspace": "userspace peer"}
+          "userspace": "userspace peer", "crapvpn-nogso": "crapvpn, no GSO",
+          "crapvpn-nogro": "crapvpn, no GRO"}
 # metric: (column title, unit, higher is better)
 METRICS = {
     "tcp1_ab": ("TCP 1 a->b", "Mbit/s", True),
@@ -61,25 +65,26 @@ def main():
     with open(conditions_file) as f:
         conditions = [line.strip() for line in f if line.strip()]
 
+    paths = PATHS + [p for p in ABLATIONS if p in results]
     ratios = {}
-    for other in ("fou", "wireguard", "userspace"):
+    for other in ["fou", "wireguard", "userspace"] + paths[len(PATHS):]:
         ratios[f"crapvpn/{other}"] = {}
         for m in METRICS:
             a, b = results["crapvpn"].get(m), results[other].get(m)
             ratios[f"crapvpn/{other}"][m] = a / b if a and b else None
 
-    w = 18
+    w = 25
     lines = ["crapvpn benchmark"] + ["  " + c for c in conditions]
     lines += ["", NOTE, ""]
     lines.append(f"{'path':<{w}}" + "".join(
         f"{METRICS[m][0]:>13}" for m in METRICS))
     lines.append(f"{'':<{w}}" + "".join(
         f"{METRICS[m][1]:>13}" for m in METRICS))
-    for p in PATHS:
+    for p in paths:
         lines.append(f"{LABELS[p]:<{w}}" + "".join(
             f"{fmt(results[p].get(m)):>13}" for m in METRICS))
     lines.append("TCP retransmitted segments over the three TCP runs: " + ", ".join(
-        f"{p} {fmt(results[p].get('tcp_retrans'))}" for p in PATHS))
+        f"{p} {fmt(results[p].get('tcp_retrans'))}" for p in paths))
     lines.append("")
     lines.append("ratios (for the RTT, below 1 means crapvpn is faster)")
     for r, vals in ratios.items():
