@@ -65,9 +65,10 @@ def main():
     with open(conditions_file) as f:
         conditions = [line.strip() for line in f if line.strip()]
 
-    paths = PATHS + [p for p in ABLATIONS if p in results]
+    ablations = [p for p in ABLATIONS if p in results]
+    paths = PATHS + ablations
     ratios = {}
-    for other in ["fou", "wireguard", "userspace"] + paths[len(PATHS):]:
+    for other in ["fou", "wireguard", "userspace"] + ablations:
         ratios[f"crapvpn/{other}"] = {}
         for m in METRICS:
             a, b = results["crapvpn"].get(m), results[other].get(m)
