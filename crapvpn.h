@@ -84,6 +84,17 @@ void crapvpn_keystream_init(struct crapvpn_keystream *ks, const __u8 *key,
 __u32 crapvpn_xor(const struct crapvpn_keystream *ks, __u8 *dst,
 		  const __u8 *src, size_t len, __u32 pos);
 
+/*
+ * The same XOR in AVX2 registers, on x86-64. The caller checks that the CPU
+ * has AVX2 and, in the kernel, that this context may use vector registers,
+ * and brackets the call with kernel_fpu_begin() and kernel_fpu_end().
+ */
+#ifdef __x86_64__
+#define CRAPVPN_HAVE_XOR_AVX2	1
+__u32 crapvpn_xor_avx2(const struct crapvpn_keystream *ks, __u8 *dst,
+		       const __u8 *src, size_t len, __u32 pos);
+#endif
+
 enum crapvpn_hdr_verdict crapvpn_hdr_check(const __u8 *dgram, size_t len);
 void crapvpn_hdr_put(__u8 *hdr, __u16 inner_len);
 int crapvpn_inner_version(__u8 first_byte);

@@ -188,6 +188,86 @@ __u32 crapvpn_xor(const struct crapvpn_keystream *ks, __u8 *dst,
 	return pos;
 }
 
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+/*
+ * The kernel's compiler is built without vector registers and refuses to
+ * hear of them being clobbered; any other compiler must be told.
+ */
+#ifdef __SSE__
+#define YMM_CLOBBERS "memory", "xmm0", "xmm1", "xmm2", "xmm3"
+#else
+#define YMM_CLOBBERS "memory"
+#endif
+
+/*
+ * @n bytes, a multiple of 128 and not 0, four AVX2 registers a turn: a
+ * key load, an xor with the packet and a store per 32 bytes.
+ */
+static inline void xor_run_avx2(__u8 *dst, const __u8 *src, const __u8 *k,
+				size_t n)
+{
+	size_t i = 0;
+
+	asm volatile("1:\n\t"
+		     "vmovdqu (%[k],%[i]), %%ymm0\n\t"
+		     "vmovdqu 32(%[k],%[i]), %%ymm1\n\t"
+		     "vmovdqu 64(%[k],%[i]), %%ymm2\n\t"
+		     "vmovdqu 96(%[k],%[i]), %%ymm3\n\t"
+		     "vpxor (%[s],%[i]), %%ymm0, %%ymm0\n\t"
+		     "vpxor 32(%[s],%[i]), %%ymm1, %%ymm1\n\t"
+		     "vpxor 64(%[s],%[i]), %%ymm2, %%ymm2\n\t"
+		     "vpxor 96(%[s],%[i]), %%ymm3, %%ymm3\n\t"
+		     "vmovdqu %%ymm0, (%[d],%[i])\n\t"
+		     "vmovdqu %%ymm1, 32(%[d],%[i])\n\t"
+		     "vmovdqu %%ymm2, 64(%[d],%[i])\n\t"
+		     "vmovdqu %%ymm3, 96(%[d],%[i])\n\t"
+		     "add $128, %[i]\n\t"
+		     "cmp %[n], %[i]\n\t"
+		     "jne 1b"
+		     : [i] "+r" (i)
+		     : [d] "r" (dst), [s] "r" (src), [k] "r" (k), [n] "r" (n)
+		     : YMM_CLOBBERS);
+}
+
+static inline void xor32_avx2(__u8 *dst, const __u8 *src, const __u8 *k)
+{
+	asm volatile("vmovdqu %[k], %%ymm0\n\t"
+		     "vpxor %[s], %%ymm0, %%ymm0\n\t"
+		     "vmovdqu %%ymm0, %[d]"
+		     : [d] "=m" (*(__u8 (*)[32])dst)
+		     : [s] "m" (*(const __u8 (*)[32])src),
+		       [k] "m" (*(const __u8 (*)[32])k)
+		     : YMM_CLOBBERS);
+}
+
+/*
+ * crapvpn_xor() 32 bytes a move: 3 instructions per 32 bytes where the
+ * scalar code needs 8 per 32 for a key that does not divide 64. Bytes past
+ * the last whole 32 go the scalar way.
+ */
+__u32 crapvpn_xor_avx2(const struct crapvpn_keystream *ks, __u8 *dst,
+		       const __u8 *src, size_t len, __u32 pos)
+{
+	while (len) {
+		size_t run = len < CRAPVPN_KS_RUN ? len : CRAPVPN_KS_RUN;
+		size_t big = run & ~(size_t)127, i;
+		const __u8 *k = ks->bytes + pos;
+
+		if (big)
+			xor_run_avx2(dst, src, k, big);
+		for (i = big; i + 32 <= run; i += 32)
+			xor32_avx2(dst + i, src + i, k + i);
+		xor_tail(dst + i, src + i, k + i, run - i);
+		dst += run;
+		src += run;
+		len -= run;
+		pos = (pos + run) % ks->keylen;
+	}
+	asm volatile("vzeroupper" ::: YMM_CLOBBERS);
+	return pos;
+}
+#endif /* CRAPVPN_HAVE_XOR_AVX2 */
+
 /* Receive rules 1 to 4 of the wire format, in the order the spec gives. */
 enum crapvpn_hdr_verdict crapvpn_hdr_check(const __u8 *dgram, size_t len)
 {

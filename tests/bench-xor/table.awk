@@ -2,7 +2,8 @@
 # in the desc line, instruction count in the summary line) and prints
 # instructions per byte: a table per kind of XOR (rows: key length, columns:
 # packet size), then the copies of the same sizes, then hdr_put.
-# -v target=0.25 marks the in-place cells above it with '*'.
+# -v target=0.25 marks the in-place cells above it with '*'. The AVX2 tables
+# appear when the CPU has AVX2.
 /^desc: Trigger: Client Request: / {
 	kind = $5; keylen = $6; size = $7; reps = $8
 }
@@ -36,14 +37,19 @@ function row(label, kd, kl, mark,	s, v) {
 	}
 	printf "\n"
 }
+function table(kd, title, mark,	j) {
+	if (!nkey[kd])
+		return
+	header(title, "keylen")
+	for (j = 1; j <= nkey[kd]; j++)
+		row(keys[kd, j], kd, keys[kd, j], mark)
+}
 END {
 	if (target == "") target = 0.25
-	header("in place (the module's case): instructions per byte; * = above " target, "keylen")
-	for (j = 1; j <= nkey["inplace"]; j++)
-		row(keys["inplace", j], "inplace", keys["inplace", j], 1)
-	header("copy (dst != src): instructions per byte", "keylen")
-	for (j = 1; j <= nkey["copy"]; j++)
-		row(keys["copy", j], "copy", keys["copy", j], 0)
+	table("inplace", "in place (the module's case): instructions per byte; * = above " target, 1)
+	table("copy", "copy (dst != src): instructions per byte", 0)
+	table("inplace-avx2", "AVX2 (crapvpn_xor_avx2), in place; * = above " target, 1)
+	table("copy-avx2", "AVX2, copy", 0)
 	header("plain copies of the same sizes: instructions per byte", "bytes:")
 	row("glibc memcpy", "memcpy", 0, 0)
 	row("8-byte copy", "wordcopy", 0, 0)
@@ -53,4 +59,9 @@ END {
 	printf "\nhdr_put: %.1f instructions per call\n", hdr
 	printf "in place: %d of %d cells at or below %s instructions per byte\n",
 		nmet["inplace"], ncell["inplace"], target
+	if (nkey["inplace-avx2"])
+		printf "AVX2 in place: %d of %d cells at or below %s\n",
+			nmet["inplace-avx2"], ncell["inplace-avx2"], target
+	else
+		printf "AVX2: not measured (this CPU has no AVX2)\n"
 }

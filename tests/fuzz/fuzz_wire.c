@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer harness for crapvpn_wire.c: what the receive path runs on every
- * datagram from the network (crapvpn_hdr_check, crapvpn_xor,
- * crapvpn_inner_version), checked against a naive model of wire-format.md.
+ * datagram from the network (crapvpn_hdr_check, crapvpn_xor and its AVX2
+ * twin, crapvpn_inner_version), checked against a naive model of
+ * wire-format.md.
  *
  * Input layout (make-seeds.py writes the vectors this way):
  *   be16 key-length selector | key | datagram
@@ -94,6 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ASSERT(pos == want_pos);
 	ASSERT(!memcmp(tmp, out, n));
+
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+	/* The AVX2 XOR, out of place and in place: the same bytes. */
+	if (__builtin_cpu_supports("avx2")) {
+		memset(tmp, 0, n);
+		ASSERT(crapvpn_xor_avx2(ks, tmp, dg, n, pos0) == want_pos);
+		ASSERT(!memcmp(tmp, out, n));
+		ASSERT(crapvpn_xor_avx2(ks, tmp, tmp, n, pos0) == want_pos);
+		ASSERT(!memcmp(tmp, dg, n));
+	}
+#endif
 
 	free(ks);
 	free(dg);

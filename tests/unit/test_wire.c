@@ -96,6 +96,12 @@ static void ref_xor(const __u8 *key, size_t keylen, __u8 *dst, const __u8 *src,
 		dst[i] = src[i] ^ key[(pos + i) % keylen];
 }
 
+typedef __u32 xor_fn(const struct crapvpn_keystream *ks, __u8 *dst,
+		     const __u8 *src, size_t len, __u32 pos);
+
+/* The XOR that the edge cases test: crapvpn_xor, then crapvpn_xor_avx2. */
+static xor_fn *xor_under_test = crapvpn_xor;
+
 /*
  * XOR @len bytes in a random number of random-sized pieces (empty pieces
  * included), chaining the returned key position; returns the final one.
@@ -108,7 +114,7 @@ static __u32 xor_pieces(const struct crapvpn_keystream *ks, __u8 *dst,
 	while (done < len) {
 		size_t n = --npieces ? rnd_below(len - done + 1) : len - done;
 
-		pos = crapvpn_xor(ks, dst + done, src + done, n, pos);
+		pos = xor_under_test(ks, dst + done, src + done, n, pos);
 		done += n;
 	}
 	return pos;
@@ -467,13 +473,13 @@ static int check_xor(const __u8 *key, size_t keylen,
 	rnd_fill(src + soff, len);
 	ref_xor(key, keylen, ref, src + soff, len, pos);
 
-	got = crapvpn_xor(ks, dst + doff, src + soff, len, pos);
+	got = xor_under_test(ks, dst + doff, src + soff, len, pos);
 	CHECK(!memcmp(dst + doff, ref, len) && got == want,
 	      "keylen %zu len %zu pos %u offs %zu/%zu: out of place", keylen,
 	      len, pos, soff, doff);
 
 	memcpy(inplace + doff, src + soff, len);
-	got = crapvpn_xor(ks, inplace + doff, inplace + doff, len, pos);
+	got = xor_under_test(ks, inplace + doff, inplace + doff, len, pos);
 	CHECK(!memcmp(inplace + doff, ref, len) && got == want,
 	      "keylen %zu len %zu pos %u off %zu: in place", keylen, len, pos, doff);
 
@@ -482,7 +488,7 @@ static int check_xor(const __u8 *key, size_t keylen,
 	      "keylen %zu len %zu pos %u: pieces", keylen, len, pos);
 
 	/* XOR is its own inverse. */
-	crapvpn_xor(ks, inplace + doff, inplace + doff, len, pos);
+	xor_under_test(ks, inplace + doff, inplace + doff, len, pos);
 	CHECK(!memcmp(inplace + doff, src + soff, len),
 	      "keylen %zu len %zu pos %u: twice is not identity", keylen, len, pos);
 
@@ -493,11 +499,12 @@ static int check_xor(const __u8 *key, size_t keylen,
 	return ok;
 }
 
-static void run_xor_edges(void)
+static void run_xor_edges(const char *which)
 {
 	/* Around word and unroll sizes, CRAPVPN_KS_RUN, and the 16-bit limit. */
 	static const size_t lens[] = {
-		0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 1500,
+		0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 95, 96, 127, 128, 129,
+		159, 160, 255, 256, 1500,
 		CRAPVPN_KS_RUN - 1, CRAPVPN_KS_RUN, CRAPVPN_KS_RUN + 1,
 		2 * CRAPVPN_KS_RUN + 7, 4096 + 7, CRAPVPN_MAX_INNER,
 	};
@@ -524,8 +531,8 @@ static void run_xor_edges(void)
 			__u32 posv[3] = { 0, keylen - 1, rnd_below(keylen) };
 			int p, ok = 1;
 
-			snprintf(name, sizeof(name), "xor keylen=%zu len=%zu",
-				 keylen, lens[l]);
+			snprintf(name, sizeof(name), "%s keylen=%zu len=%zu",
+				 which, keylen, lens[l]);
 			for (p = 0; p < 3; p++)
 				ok &= check_xor(key, keylen, ks, lens[l], posv[p],
 						rnd_below(8), rnd_below(8));
@@ -540,7 +547,8 @@ static void run_xor_edges(void)
 
 		rnd_fill(key, keylen);
 		ks = ks_new(key, keylen);
-		snprintf(name, sizeof(name), "xor keylen=%zu random", keylen);
+		snprintf(name, sizeof(name), "%s keylen=%zu random", which,
+			 keylen);
 		tally(check_xor(key, keylen, ks, rnd_below(3 * CRAPVPN_KS_RUN),
 				rnd_below(keylen), rnd_below(8), rnd_below(8)));
 		free(ks);
@@ -669,7 +677,15 @@ int main(int argc, char **argv)
 	}
 	run_keystream();
 	run_header_edges();
-	run_xor_edges();
+	run_xor_edges("xor");
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+	if (__builtin_cpu_supports("avx2")) {
+		xor_under_test = crapvpn_xor_avx2;
+		run_xor_edges("xor_avx2");
+	} else {
+		printf("xor_avx2: not tested, this CPU has no AVX2\n");
+	}
+#endif
 
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
