@@ -36,6 +36,11 @@
 #include "crapvpn.h"
 #include "crapvpn_compat.h"
 
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+#include <asm/cpufeature.h>
+#include <asm/fpu/api.h>
+#endif
+
 #if !IS_ENABLED(CONFIG_IPV6)
 #error "crapvpn needs a kernel with IPv6"
 #endif
@@ -229,13 +234,65 @@ static struct crapvpn_conf *crapvpn_conf_new(const struct crapvpn_conf *old,
 /* ---- Copying with the XOR ---- */
 
 /*
+ * The XOR in AVX2 registers costs kernel_fpu_begin(), which saves the
+ * task's own vector registers the first time after it entered the kernel:
+ * worth it for a GSO batch or a datagram of CRAPVPN_SIMD_MIN bytes or
+ * more. Not in a hard interrupt that cut into other vector code, nor with
+ * interrupts off: irq_fpu_usable() knows.
+ */
+#define CRAPVPN_SIMD_MIN	512
+
+static bool crapvpn_simd_begin(unsigned int len)
+{
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+	if (len >= CRAPVPN_SIMD_MIN && boot_cpu_has(X86_FEATURE_AVX2) &&
+	    irq_fpu_usable()) {
+		kernel_fpu_begin();
+		return true;
+	}
+#endif
+	return false;
+}
+
+static void crapvpn_simd_end(bool simd)
+{
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+	if (simd)
+		kernel_fpu_end();
+#endif
+}
+
+/* crapvpn_xor(), in AVX2 registers if crapvpn_simd_begin() said so. */
+static u32 crapvpn_xor_simd(bool simd, const struct crapvpn_keystream *ks,
+			    u8 *dst, const u8 *src, unsigned int len, u32 pos)
+{
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+	if (simd)
+		return crapvpn_xor_avx2(ks, dst, src, len, pos);
+#endif
+	return crapvpn_xor(ks, dst, src, len, pos);
+}
+
+/* A whole packet in place, from key position 0. */
+static void crapvpn_xor_inplace(const struct crapvpn_keystream *ks, u8 *p,
+				unsigned int len)
+{
+	bool simd = crapvpn_simd_begin(len);
+
+	crapvpn_xor_simd(simd, ks, p, p, len, 0);
+	crapvpn_simd_end(simd);
+}
+
+/*
  * Where the next byte goes: @room bytes at @dst, then the frags from @frag
- * on (the pages of a packed skb), or nothing more (a linear buffer).
+ * on (the pages of a packed skb), or nothing more (a linear buffer). @simd:
+ * inside crapvpn_simd_begin().
  */
 struct crapvpn_cursor {
 	u8 *dst;
 	unsigned int room;
 	skb_frag_t *frag;
+	bool simd;
 };
 
 /* Appends @len bytes from @src, XORed from key position @pos if @ks. */
@@ -253,7 +310,7 @@ static u32 crapvpn_fill(struct crapvpn_cursor *c,
 		}
 		n = min(len, c->room);
 		if (ks)
-			pos = crapvpn_xor(ks, c->dst, src, n, pos);
+			pos = crapvpn_xor_simd(c->simd, ks, c->dst, src, n, pos);
 		else
 			memcpy(c->dst, src, n);
 		src += n;
@@ -317,14 +374,16 @@ static struct sk_buff *crapvpn_open(struct crapvpn_dev *cv,
 	struct sk_buff *plain;
 
 	if (!skb_cloned(skb) && !skb_is_nonlinear(skb)) {
-		crapvpn_xor(ks, skb->data, skb->data, skb->len, 0);
+		crapvpn_xor_inplace(ks, skb->data, skb->len);
 		return skb;
 	}
 	plain = netdev_alloc_skb(cv->dev, skb->len);
 	if (!plain)
 		return NULL;
 	c.dst = skb_put(plain, skb->len);
+	c.simd = crapvpn_simd_begin(skb->len);
 	crapvpn_fill_skb(&c, ks, skb);
+	crapvpn_simd_end(c.simd);
 	consume_skb(skb);
 	return plain;
 }
@@ -585,7 +644,7 @@ static struct sk_buff *crapvpn_seal(const struct crapvpn_conf *conf,
 		kfree_skb(skb);
 		return NULL;
 	}
-	crapvpn_xor(conf->ks, skb->data, skb->data, len, 0);
+	crapvpn_xor_inplace(conf->ks, skb->data, len);
 	skb_reset_inner_network_header(skb);	/* for tunnel tx stats */
 	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len);
 	skb->ip_summed = CHECKSUM_NONE;
@@ -708,11 +767,13 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	skb->len = bytes;
 	skb->data_len = bytes;
 	c.frag = skb_shinfo(skb)->frags;
+	c.simd = crapvpn_simd_begin(bytes);
 	for (i = 0, seg = segs; i < n; i++, seg = seg->next) {
 		crapvpn_hdr_put(hdr, seg->len);
 		crapvpn_fill(&c, NULL, hdr, sizeof(hdr), 0);
 		crapvpn_fill_skb(&c, conf->ks, seg);
 	}
+	crapvpn_simd_end(c.simd);
 
 	skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
 	skb_shinfo(skb)->gso_size = CRAPVPN_HDR_LEN + segs->len;

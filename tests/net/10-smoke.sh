@@ -11,4 +11,33 @@ check "ping inner IPv4 over IPv6" n a ping -c 3 -i 0.2 -W 5 203.0.113.2
 check "ping inner IPv6 over IPv6" n a ping -c 3 -i 0.2 -W 5 fd00:6::2
 check_ge "rx packets counted on b" "$(link_stat b cv4 rx_packets)" 6
 check_ge "tx packets counted on a" "$(link_stat a cv4 tx_packets)" 6
+
+# Which XOR runs: packets of 512 bytes or more in AVX2 registers when the
+# CPU has them, the rest (or all, without AVX2) in the scalar code. The
+# function tracer counts the calls while two pings of one size cross (each
+# is XORed four times: request and reply, at each end); other traffic, IPv6
+# router solicitations say, is small and may add scalar calls.
+T=/sys/kernel/tracing
+xor_calls() {	# xor_calls FUNCTION PING_SIZE
+	echo "$1" >$T/set_ftrace_filter && echo function >$T/current_tracer &&
+		echo >$T/trace || return
+	n a ping -c 2 -i 0.2 -W 5 -s "$2" 198.51.100.2 >/dev/null
+	# Stopped, not switched: a new tracer empties the buffer.
+	echo 0 >$T/tracing_on
+	grep -c " $1 <-" $T/trace
+	echo nop >$T/current_tracer
+	echo 1 >$T/tracing_on
+}
+if ! grep -qw function $T/available_tracers 2>/dev/null; then
+	log "no function tracer in this kernel: which XOR runs is not checked"
+elif grep -qw avx2 /proc/cpuinfo; then
+	log "the CPU has AVX2"
+	check_ge "1200-byte pings: crapvpn_xor_avx2" "$(xor_calls crapvpn_xor_avx2 1200)" 8
+	check_eq "100-byte pings: no crapvpn_xor_avx2" "$(xor_calls crapvpn_xor_avx2 100)" 0
+	check_ge "100-byte pings: crapvpn_xor" "$(xor_calls crapvpn_xor 100)" 8
+else
+	log "the CPU has no AVX2"
+	check_ge "1200-byte pings: crapvpn_xor" "$(xor_calls crapvpn_xor 1200)" 8
+	check_eq "1200-byte pings: no crapvpn_xor_avx2" "$(xor_calls crapvpn_xor_avx2 1200)" 0
+fi
 finish
