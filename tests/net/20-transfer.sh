@@ -12,8 +12,9 @@
 #    header agreeing with the length; the tunnel device shows bare IP
 #    packets whose TCP payload equals the file bytes at that stream offset
 #    (tests/net/helpers/pcapcheck.py); the same for what a packet socket
-#    on a's underlay that reads only after the transfer still holds
-#    (helpers/lazytap.py): the module must not decrypt shared data in place;
+#    on each end's underlay that reads only after the transfer still holds
+#    of what that end received (helpers/lazytap.py): the module must not
+#    decrypt shared data in place;
 #  * counters: the receiver's rx_packets/rx_bytes equal the sender's
 #    tx_packets/tx_bytes minus the netem loss, no rx/tx errors, every
 #    `ethtool -S` drop counter 0; `ethtool -i` names the crapvpn driver.
@@ -56,9 +57,15 @@ phase() {
 	start_capture a "$dev-out-b" va 96 "$CAPN" udp port "$port" and src host "${outer#*,}"
 	check "$dev: captures started" wait_for 30 \
 		capturing "$dev-in-ab" "$dev-in-ba" "$dev-out-a" "$dev-out-b"
-	bg n a python3 "$LAZYTAP" va "$CV_TMP/$dev-lazy.pcap" "$CV_TMP/$dev-lazy.stop"
-	check "$dev: lazy packet socket open" \
-		wait_for 60 test -e "$CV_TMP/$dev-lazy.pcap.ready"
+	# One per end, each holding only what its end receives: a socket that
+	# held both directions would fill its buffer with whichever stream
+	# got going first.
+	bg n a python3 "$LAZYTAP" va "$CV_TMP/$dev-lazy-a.pcap" \
+		"$CV_TMP/$dev-lazy.stop" --incoming
+	bg n b python3 "$LAZYTAP" vb "$CV_TMP/$dev-lazy-b.pcap" \
+		"$CV_TMP/$dev-lazy.stop" --incoming
+	check "$dev: lazy packet sockets open" wait_for 60 eval \
+		"test -e $CV_TMP/$dev-lazy-a.pcap.ready && test -e $CV_TMP/$dev-lazy-b.pcap.ready"
 	receive "$dev-ab" b "$ab_listen" "$XFER_TIMEOUT"
 	receive "$dev-ba" a "$ba_listen" "$XFER_TIMEOUT"
 	check "$dev: receivers listening" wait_for 30 \
@@ -74,8 +81,8 @@ phase() {
 	stop_capture "$dev-out-a"
 	stop_capture "$dev-out-b"
 	touch "$CV_TMP/$dev-lazy.stop"
-	check "$dev: lazy packet socket drained" \
-		wait_for 120 test -e "$CV_TMP/$dev-lazy.pcap.done"
+	check "$dev: lazy packet sockets drained" wait_for 120 eval \
+		"test -e $CV_TMP/$dev-lazy-a.pcap.done && test -e $CV_TMP/$dev-lazy-b.pcap.done"
 	mtu=$(n a cat "/sys/class/net/$dev/mtu")
 	check_show "$dev: underlay datagrams are 'crap' + len + 0000 + XORed IP" \
 		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-out-a.pcap" \
@@ -84,8 +91,9 @@ phase() {
 		--min-len "$mtu"
 	# Received datagrams are decrypted after the socket has queued its
 	# clones: only a copy may be written.
-	check_show "$dev: what a lazy packet socket held is still ciphertext" \
-		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-lazy.pcap" --port "$port" \
+	check_show "$dev: what the lazy packet sockets held is still ciphertext" \
+		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-lazy-a.pcap" \
+		"$CV_TMP/$dev-lazy-b.pcap" --port "$port" \
 		--key "$KEY" --outer "$outer" --inner "$inner" --min 500 \
 		--min-len "$mtu"
 	check_show "$dev: tunnel device shows plain IP carrying the file's bytes" \

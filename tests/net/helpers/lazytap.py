@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """A packet socket that reads nothing until told to, then saves what it holds.
 
-    lazytap.py IFACE PCAP STOPFILE [--rcvbuf BYTES]
+    lazytap.py IFACE PCAP STOPFILE [--rcvbuf BYTES] [--incoming]
 
-Opens an AF_PACKET socket on IFACE (all protocols, both directions), creates
-PCAP.ready and reads nothing until STOPFILE exists; then it drains what the
-socket queued into PCAP (classic pcap, Ethernet) and creates PCAP.done.
+Opens an AF_PACKET socket on IFACE (all protocols, both directions, or with
+--incoming only what IFACE receives), creates PCAP.ready and reads nothing
+until STOPFILE exists; then it drains what the socket queued into PCAP
+(classic pcap, Ethernet) and creates PCAP.done.
 
 tcpdump copies each frame into its ring as soon as it sees it, so what it
 saves is what was on the wire at that moment. This socket instead keeps the
@@ -24,6 +25,8 @@ import time
 
 ETH_P_ALL = 0x0003
 SO_RCVBUFFORCE = 33
+SOL_PACKET = 263
+PACKET_IGNORE_OUTGOING = 23
 
 
 def main():
@@ -32,10 +35,14 @@ def main():
     ap.add_argument("pcap")
     ap.add_argument("stop")
     ap.add_argument("--rcvbuf", type=int, default=8 << 20)
+    ap.add_argument("--incoming", action="store_true",
+                    help="hold only what IFACE receives, not what it sends")
     args = ap.parse_args()
 
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, args.rcvbuf)
+    if args.incoming:
+        s.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
     s.bind((args.iface, 0))
     open(args.pcap + ".ready", "w").close()
     while not os.path.exists(args.stop):
