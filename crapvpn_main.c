@@ -237,8 +237,8 @@ static struct crapvpn_conf *crapvpn_conf_new(const struct crapvpn_conf *old,
  * The XOR in AVX2 registers costs kernel_fpu_begin(), which saves the
  * task's own vector registers the first time after it entered the kernel:
  * worth it for a GSO batch or a datagram of CRAPVPN_SIMD_MIN bytes or
- * more. Not in a hard interrupt that cut into other vector code, nor with
- * interrupts off: irq_fpu_usable() knows.
+ * more. Not where the vector registers are taken already, say in a hard
+ * interrupt that cut into other vector code: irq_fpu_usable() knows.
  */
 #define CRAPVPN_SIMD_MIN	512
 
