@@ -22,7 +22,11 @@
 # times every path; BENCH_VETH_GRO=1 turns GRO on on both veth ends, which
 # gives each its NAPI queue: an underlay flow then arrives in order on one
 # CPU, as from a NIC's RX queue, instead of on the backlog of whichever CPU
-# sent it; BENCH_PERF=1 also records
+# sent it; BENCH_SPLIT=1 gives each namespace a CPU of its own, as if a and
+# b were two hosts: a's programs and its veth end's receive work (RPS) on
+# CPU 0, b's on CPU 1. Without it the CPU that sends also does the
+# receiving end's work, which veth hands to that CPU's backlog, and the
+# other CPU only runs the receiving program. BENCH_PERF=1 also records
 # a system-wide perf profile of one crapvpn TCP stream (perf-*.txt). TCG
 # has no PMU, so it samples cpu-clock; the samples go to $VM_OUT/perf.data
 # and the kernel's symbols to $VM_OUT/kallsyms, for perf report on the host.
@@ -42,6 +46,8 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 # 16 bytes, a length whose key stream the XOR keeps in registers.
 KEY=00112233445566778899aabbccddeeff
 US_PIDS=()
+# What each namespace's programs run under: taskset with BENCH_SPLIT=1.
+PIN_A=() PIN_B=()
 mkdir -p "$OUT"
 : >"$RES"
 
@@ -127,11 +133,11 @@ down_wireguard() { ipa link del wg0; ipb link del wg0; }
 up_userspace() {
 	IA=10.4.0.1 IB=10.4.0.2
 	# Not through n(): $! must be the peer itself (ip netns exec execs it).
-	ip netns exec a "$PY" "$CV_USERSPACE" -k $KEY -p 192.0.2.2 -i cu0 \
-		--mtu 1464 $IA $IB 2>"$CV_TMP/us-a.log" &
+	ip netns exec a "${PIN_A[@]}" "$PY" "$CV_USERSPACE" -k $KEY \
+		-p 192.0.2.2 -i cu0 --mtu 1464 $IA $IB 2>"$CV_TMP/us-a.log" &
 	US_PIDS+=($!)
-	ip netns exec b "$PY" "$CV_USERSPACE" -k $KEY -p 192.0.2.1 -i cu0 \
-		--mtu 1464 $IB $IA 2>"$CV_TMP/us-b.log" &
+	ip netns exec b "${PIN_B[@]}" "$PY" "$CV_USERSPACE" -k $KEY \
+		-p 192.0.2.1 -i cu0 --mtu 1464 $IB $IA 2>"$CV_TMP/us-b.log" &
 	US_PIDS+=($!)
 	within 60 eval "ipa link show cu0 | grep -q ',UP' &&
 		ipb link show cu0 | grep -q ',UP'"
@@ -146,8 +152,8 @@ down_userspace() {
 iperf() {	# iperf JQ ARGS...
 	local jq=$1 f=$CV_TMP/iperf.json
 	shift
-	timeout $((T + 40)) ip netns exec a iperf3 -c "$IB" -t "$T" -J "$@" \
-		>"$f" 2>/dev/null
+	timeout $((T + 40)) ip netns exec a "${PIN_A[@]}" \
+		iperf3 -c "$IB" -t "$T" -J "$@" >"$f" 2>/dev/null
 	jq -e "$jq" "$f" 2>/dev/null || { note "iperf3 $* failed"; cat "$f" >&2; }
 }
 
@@ -184,7 +190,8 @@ measure() {	# measure PATH
 		sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
 	put "$p" rtt_ms "$rtt"
 
-	ip netns exec b iperf3 -s -D -I "$CV_TMP/iperf3.pid" >/dev/null 2>&1
+	ip netns exec b "${PIN_B[@]}" iperf3 -s -D -I "$CV_TMP/iperf3.pid" \
+		>/dev/null 2>&1
 	within 20 n a bash -c "echo >/dev/tcp/$IB/5201"
 	counters_start
 	put "$p" tcp1_ab "$(iperf "$mbit")"
@@ -203,10 +210,12 @@ measure() {	# measure PATH
 profile() {
 	up_crapvpn || return 1
 	within 30 n a ping -c 1 -W 1 "$IB"
-	ip netns exec b iperf3 -s -D -I "$CV_TMP/iperf3.pid" >/dev/null 2>&1
+	ip netns exec b "${PIN_B[@]}" iperf3 -s -D -I "$CV_TMP/iperf3.pid" \
+		>/dev/null 2>&1
 	within 20 n a bash -c "echo >/dev/tcp/$IB/5201"
 	perf record -q -B -N -a -g -e cpu-clock -F 250 -o "$CV_TMP/perf.data" -- \
-		ip netns exec a iperf3 -c "$IB" -t "$T" >"$OUT/perf-iperf3.txt" 2>&1
+		ip netns exec a "${PIN_A[@]}" iperf3 -c "$IB" -t "$T" \
+		>"$OUT/perf-iperf3.txt" 2>&1
 	kill "$(cat "$CV_TMP/iperf3.pid")" 2>/dev/null
 	# perf report is slow under TCG: the host reads the samples instead,
 	# with this kernel's symbols (the binaries are the host's own).
@@ -228,11 +237,22 @@ if [ "${BENCH_VETH_GRO:-0}" = 1 ]; then
 	n a ethtool -K va gro on && n b ethtool -K vb gro on || exit 1
 	veth_mode="veth: GRO on, NAPI on the receiving end"
 fi
+if [ "${BENCH_SPLIT:-0}" = 1 ]; then
+	if [ "$(nproc)" -lt 2 ]; then
+		note "BENCH_SPLIT needs 2 CPUs, the VM has $(nproc)"
+		exit 1
+	fi
+	n a sh -c 'echo 1 >/sys/class/net/va/queues/rx-0/rps_cpus' &&
+		n b sh -c 'echo 2 >/sys/class/net/vb/queues/rx-0/rps_cpus' || exit 1
+	PIN_A=(taskset -c 0) PIN_B=(taskset -c 1)
+	veth_mode+="; a on CPU 0, b on CPU 1 (taskset, RPS)"
+fi
 {
 	echo "kernel $(uname -r), $(nproc) CPUs, iperf3 -t $T, $ROUNDS round(s)"
 	echo "key (crapvpn, userspace): $((${#KEY} / 2)) bytes"
 	echo "MTU: veth 1500, fou 1472, crapvpn 1464, wireguard 1440, userspace 1464"
 	echo "$veth_mode"
+	echo "kernel command line: $(cat /proc/cmdline)"
 } >"$OUT/conditions.txt"
 # With BENCH_ROUNDS > 1 the paths take turns, round after round, so that a
 # change in the host's load hits them all; the report takes the median.
