@@ -120,12 +120,27 @@ die(const char *fmt, ...)
 	exit(EXIT_FAILURE);
 }
 
+static int is_help(const char *s)
+{
+	return !strcmp(s, "-h") || !strcmp(s, "--help");
+}
+
+static int help(void)
+{
+	fputs(usage_text, stdout);
+	return 0;
+}
+
 static void check_dev(const char *cmd, const char *dev)
 {
 	const char *err = cv_check_ifname(dev);
 
+	/* The kernel takes "-x", but as DEV it is most likely an option. */
+	if (dev[0] == '-')
+		usage_error("%s: \"%s\": a device name cannot start with '-'",
+			    cmd, cv_quote(dev));
 	if (err)
-		die("%s: device \"%s\": %s", cmd, dev, err);
+		die("%s: device \"%s\": %s", cmd, cv_quote(dev), err);
 }
 
 /* ---- netlink ---------------------------------------------------------- */
@@ -432,11 +447,50 @@ static void get_crapvpn_link(const char *cmd, const char *dev, struct link *l)
 
 /* ---- printing --------------------------------------------------------- */
 
-/* A JSON string; invalid UTF-8 becomes U+FFFD. */
+/*
+ * Length of the valid UTF-8 sequence at p, or 0. RFC 3629 rules out
+ * overlong forms, the surrogates U+D800..U+DFFF and anything above
+ * U+10FFFF, which narrows the second byte's range after some lead bytes.
+ */
+static int utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	int n, i;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (*p == 0xe0)
+		lo = 0xa0;
+	else if (*p == 0xed)
+		hi = 0x9f;
+	else if (*p == 0xf0)
+		lo = 0x90;
+	else if (*p == 0xf4)
+		hi = 0x8f;
+	/* A NUL fails each test, so nothing past the string is read. */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * A JSON string, which must be valid Unicode, while a device name may be
+ * any bytes: each byte that is not part of valid UTF-8 becomes U+FFFD
+ * (as "\ufffd"), one per byte.
+ */
 static void json_str(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	int n, i;
+	int n;
 
 	putchar('"');
 	while (*p) {
@@ -447,11 +501,8 @@ static void json_str(const char *s)
 		} else if (*p < 0x80) {
 			putchar(*p++);
 		} else {
-			n = *p >= 0xf0 && *p < 0xf5 ? 4 : *p >= 0xe0 ? 3 :
-			    *p >= 0xc2 && *p < 0xe0 ? 2 : 0;
-			for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
-				;
-			if (n && i == n) {
+			n = utf8_len(p);
+			if (n) {
 				fwrite(p, 1, n, stdout);
 				p += n;
 			} else {
@@ -695,13 +746,15 @@ static void parse_options(const char *cmd, int argc, char **argv)
 				usage_error("%s: \"peer\" is given twice", cmd);
 			err = cv_parse_addr(val, 0, &cfg.peer);
 			if (err)
-				die("%s: peer \"%s\": %s", cmd, val, err);
+				die("%s: peer \"%s\": %s", cmd, cv_quote(val),
+				    err);
 		} else if (!strcmp(kw, "local")) {
 			if (seen_local++)
 				usage_error("%s: \"local\" is given twice", cmd);
 			err = cv_parse_addr(val, 0, &cfg.local);
 			if (err)
-				die("%s: local \"%s\": %s", cmd, val, err);
+				die("%s: local \"%s\": %s", cmd, cv_quote(val),
+				    err);
 		} else if (!strcmp(kw, "peer-port") || !strcmp(kw, "port")) {
 			uint16_t *p = kw[0] == 'p' && kw[1] == 'e' ?
 				      &cfg.peer_port : &cfg.port;
@@ -710,13 +763,15 @@ static void parse_options(const char *cmd, int argc, char **argv)
 				usage_error("%s: \"%s\" is given twice", cmd, kw);
 			err = cv_parse_port(val, p);
 			if (err)
-				die("%s: %s \"%s\": %s", cmd, kw, val, err);
+				die("%s: %s \"%s\": %s", cmd, kw, cv_quote(val),
+				    err);
 		} else {
 			if (cfg.mtu)
 				usage_error("%s: \"mtu\" is given twice", cmd);
 			err = cv_parse_u32(val, 1, CRAPVPN_MAX_INNER, &mtu);
 			if (err)
-				die("%s: mtu \"%s\": %s", cmd, val, err);
+				die("%s: mtu \"%s\": %s", cmd, cv_quote(val),
+				    err);
 			cfg.mtu = mtu;
 		}
 	}
@@ -750,6 +805,8 @@ static int cmd_add_set(int add, int argc, char **argv)
 
 	if (argc < 1)
 		usage_error("%s: missing device name", cmd);
+	if (is_help(argv[0]))
+		return help();
 	check_dev(cmd, argv[0]);
 	parse_options(cmd, argc - 1, argv + 1);
 	if (!add && argc == 1)
@@ -784,6 +841,8 @@ static int cmd_del(int argc, char **argv)
 
 	if (argc < 1)
 		usage_error("del: missing device name");
+	if (is_help(argv[0]))
+		return help();
 	if (argc > 1)
 		usage_error("del: unexpected argument \"%s\"", cv_quote(argv[1]));
 	check_dev("del", argv[0]);
@@ -806,6 +865,8 @@ static int cmd_show(int argc, char **argv)
 	int i, err;
 
 	for (i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help();
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
 			st.json = 1;
 		else if (argv[i][0] == '-')
@@ -856,7 +917,7 @@ static int cmd_show(int argc, char **argv)
 
 static int cmd_compat(int argc, char **argv)
 {
-	const char *ifname = COMPAT_IFNAME, *peer_host = NULL, *err;
+	const char *ifname = NULL, *peer_host = NULL, *err;
 	struct cv_addr local_ip, peer_ip;
 	char b1[INET6_ADDRSTRLEN], b2[INET6_ADDRSTRLEN], b3[INET6_ADDRSTRLEN];
 	struct nlmsghdr *nlh;
@@ -885,9 +946,13 @@ static int cmd_compat(int argc, char **argv)
 			cfg.has_key = 1;
 			break;
 		case 'p':
+			if (peer_host)
+				usage_error("-p is given twice");
 			peer_host = optarg;
 			break;
 		case 'i':
+			if (ifname)
+				usage_error("-i is given twice");
 			ifname = optarg;
 			break;
 		case ':':
@@ -906,16 +971,18 @@ static int cmd_compat(int argc, char **argv)
 		usage_error("expected LOCAL_IP and PEER_IP after the options, "
 			    "got %d argument%s", argc - optind,
 			    argc - optind == 1 ? "" : "s");
+	if (!ifname)
+		ifname = COMPAT_IFNAME;
 	check_dev("-i", ifname);
 	err = cv_parse_addr(peer_host, 0, &cfg.peer);
 	if (err)
-		die("-p \"%s\": %s", peer_host, err);
+		die("-p \"%s\": %s", cv_quote(peer_host), err);
 	err = cv_parse_addr(argv[optind], 1, &local_ip);
 	if (err)
-		die("LOCAL_IP \"%s\": %s", argv[optind], err);
+		die("LOCAL_IP \"%s\": %s", cv_quote(argv[optind]), err);
 	err = cv_parse_addr(argv[optind + 1], 1, &peer_ip);
 	if (err)
-		die("PEER_IP \"%s\": %s", argv[optind + 1], err);
+		die("PEER_IP \"%s\": %s", cv_quote(argv[optind + 1]), err);
 	if (local_ip.family != peer_ip.family)
 		die("LOCAL_IP and PEER_IP must both be IPv4 or both IPv6");
 	cfg.peer_port = cfg.port = CRAPVPN_DEFAULT_PORT;
@@ -1005,10 +1072,8 @@ int main(int argc, char **argv)
 		usage_error("no command given");
 	cmd = argv[i];
 
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	if (!strcmp(cmd, "help") || is_help(cmd))
+		return help();
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
 		printf(PROG " " CRAPVPN_VERSION "\n");
 		return 0;

@@ -90,8 +90,9 @@ const char *cv_key_from_file(const char *path,
 
 	fd = use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
+		/* A key given as key-file by mistake must not be echoed. */
 		snprintf(msgbuf, sizeof(msgbuf), "cannot open %s: %s",
-			 path, strerror(errno));
+			 cv_quote(path), strerror(errno));
 		return msgbuf;
 	}
 	buf = malloc(CV_KEYFILE_MAX + 1);
@@ -105,7 +106,7 @@ const char *cv_key_from_file(const char *path,
 			continue;
 		if (n < 0) {
 			snprintf(msgbuf, sizeof(msgbuf), "cannot read %s: %s",
-				 use_stdin ? "standard input" : path,
+				 use_stdin ? "standard input" : cv_quote(path),
 				 strerror(errno));
 			err = msgbuf;
 			break;
@@ -163,6 +164,7 @@ const char *cv_parse_port(const char *s, uint16_t *port)
 const char *cv_parse_addr(const char *s, int numeric_only, struct cv_addr *a)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
+	struct in_addr v4;
 	int rc;
 
 	memset(a, 0, sizeof(*a));
@@ -178,8 +180,12 @@ const char *cv_parse_addr(const char *s, int numeric_only, struct cv_addr *a)
 	}
 	if (numeric_only)
 		return "not a numeric IPv4 or IPv6 address";
-	/* getaddrinfo() would take "10.1" for 10.0.0.1: not here. */
-	if (strspn(s, "0123456789.") == strlen(s))
+	/*
+	 * getaddrinfo() would take what inet_aton() takes, "10.1" for
+	 * 10.0.0.1 or "0x7f000001" for 127.0.0.1: not here. Digits and dots
+	 * alone that inet_aton() refuses (1.2.3.4.5) are no host name either.
+	 */
+	if (strspn(s, "0123456789.") == strlen(s) || inet_aton(s, &v4))
 		return "not a valid IPv4 address";
 	if (strchr(s, ':'))
 		return "not a valid IPv6 address";
@@ -227,16 +233,23 @@ const char *cv_check_ifname(const char *name)
 	for (p = name; *p; p++)
 		if (*p == '/' || *p == ':' || isspace((unsigned char)*p))
 			return "interface name contains '/', ':' or white space";
+	/*
+	 * The kernel would replace "%d" by a number of its choosing, and the
+	 * device would then not be found under the name given.
+	 */
+	if (strchr(name, '%'))
+		return "interface name contains '%' (the kernel expands it)";
 	return NULL;
 }
 
 const char *cv_quote(const char *s)
 {
+	const char *hex = s;	/* s itself is echoed whole, "0x" and all */
 	size_t n = strlen(s);
 
 	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2, n -= 2;
-	if (n >= 8 && strspn(s, "0123456789abcdefABCDEF") == n)
+		hex += 2, n -= 2;
+	if (n >= 8 && strspn(hex, "0123456789abcdefABCDEF") == n)
 		return "(a hex string, not shown)";
 	return s;
 }

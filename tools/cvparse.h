@@ -55,7 +55,10 @@ const char *cv_parse_addr(const char *s, int numeric_only, struct cv_addr *a);
 /* Address to text; buf needs INET6_ADDRSTRLEN bytes. */
 const char *cv_addr_str(const struct cv_addr *a, char *buf, size_t len);
 
-/* An interface name the kernel accepts (dev_valid_name()). */
+/*
+ * An interface name the kernel accepts (dev_valid_name()) and keeps as
+ * given: no '%', which it would expand.
+ */
 const char *cv_check_ifname(const char *name);
 
 /*

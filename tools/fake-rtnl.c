@@ -17,6 +17,8 @@
  * FAKE_RTNL_FAIL=TYPE:ERRNO[:MESSAGE] makes requests of message type TYPE
  * (e.g. 16 for RTM_NEWLINK) fail with ERRNO and that extack message.
  * FAKE_RTNL_LOG=FILE appends every request, as sent, to FILE.
+ * FAKE_RTNL_LINK=NAME makes that fifth link exist from the start, as one
+ * "created" lasts only as long as the process (e.g. a name not in UTF-8).
  *
  *   cc -shared -fPIC -o fake-rtnl.so fake-rtnl.c -ldl
  *   LD_PRELOAD=./fake-rtnl.so crapvpn show --json
@@ -188,8 +190,12 @@ static const struct fake *find(const char *name, int index)
 	static struct fake extra = {
 		.index = 100, .name = created, .kind = CRAPVPN_KIND,
 	};
+	static int init;
 	unsigned int i;
 
+	if (!init++ && getenv("FAKE_RTNL_LINK"))
+		snprintf(created, sizeof(created), "%s",
+			 getenv("FAKE_RTNL_LINK"));
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
 		if (name ? !strcmp(name, links[i].name) : index == links[i].index)
 			return &links[i];

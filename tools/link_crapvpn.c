@@ -76,10 +76,12 @@ static void usage(FILE *f)
 		"\"set\" changes only the options given. The key is never shown.\n");
 }
 
+/* arg goes through cv_quote(): it may be a key given in the wrong place. */
 static int fail(const char *what, const char *arg, const char *msg)
 {
 	if (arg)
-		fprintf(stderr, "Error: crapvpn: %s \"%s\": %s\n", what, arg, msg);
+		fprintf(stderr, "Error: crapvpn: %s \"%s\": %s\n", what,
+			cv_quote(arg), msg);
 	else
 		fprintf(stderr, "Error: crapvpn: %s: %s\n", what, msg);
 	return -1;

@@ -166,6 +166,13 @@ t "DEV .."            1 'not interface names'        "$C" -n del ..
 t "del: extra arg"    2 'unexpected argument "x"'    "$C" -n del cv0 x
 t "show: two DEVs"    2 'unexpected argument "b"'    "$C" -n show a b
 t "show: bad option"  2 'unknown option "--yaml"'    "$C" -n show --yaml
+t "DEV with %"        1 "contains '%'"               "$C" -n add 'cv%d' key 12
+t "DEV -x"            2 "cannot start with '-'"      "$C" -n add -x key 12
+t "DEV hex, too long" 1 'hex string, not shown.*too long' "$C" -n add 00112233aabbccddee key 12
+no "DEV hex, too long" 00112233aabbccddee
+for c in "add --help" "set -h" "del --help" "show -j --help"; do
+	t "$c"        0 '^Usage: crapvpn'            "$C" -n $c
+done
 
 echo "== crapvpn: keys"
 K=0123456789abcdef0123
@@ -188,6 +195,16 @@ t "key and key-file"  2 'key is given twice'         "$C" -n add cv0 key 12 key-
 t "unknown option"    2 'unknown option "kye"'       "$C" -n add cv0 kye 12
 t "stray hex option"  2 'hex string, not shown'      "$C" -n add cv0 peer 192.0.2.1 "$K"
 no "stray hex option" "$K"
+t "stray 0x word"     2 'unknown option "0xfrob"'    "$C" -n add cv0 0xfrob
+# A key in the place of another value is not echoed either (all digits:
+# no DNS query for peer and local).
+H=0011223344556677
+for o in key-file peer local port peer-port mtu; do
+	t "key as $o"     1 "$o.*\(a hex string, not shown\)" "$C" -n add cv0 "$o" "$H"
+	no "key as $o" "$H"
+done
+t "key as key-file, a-f" 1 'cannot open \(a hex string' "$C" -n add cv0 key-file 00112233aabbccdd
+no "key as key-file, a-f" 00112233aabbccdd
 
 printf '  %s\n%s  \n\n' "0x0A0b0c" "0d0e" >"$tmp/key"
 head -c 4096 /dev/urandom | od -An -v -tx1 >"$tmp/key4096"	# spaces, newlines
@@ -224,6 +241,11 @@ t "peer junk host"    1 'peer "no-such-host\.invalid": cannot resolve' "$C" -n a
 t "peer empty"        1 'peer "": empty address'     "$C" -n add cv0 peer ""
 t "peer 1.2.3.4.5"    1 'peer "1\.2\.3\.4\.5": not a valid IPv4' "$C" -n add cv0 peer 1.2.3.4.5
 t "peer 10.1"         1 'peer "10\.1": not a valid IPv4' "$C" -n add cv0 peer 10.1
+# What inet_aton() takes, getaddrinfo() takes: 10.0x1 was 10.0.0.1.
+for a in 10.0x1 0x7f.1 "127.1 x" 0x7f000001; do
+	t "peer '$a'"     1 'not a valid IPv4 address'   "$C" -n add cv0 peer "$a"
+done
+t "peer 0x7f.1 shown" 1 'peer "0x7f\.1"'            "$C" -n add cv0 peer 0x7f.1
 t "peer 2001:db8::g"  1 'not a valid IPv6 address'   "$C" -n add cv0 peer 2001:db8::g
 t "peer [::1]"        1 'peer "\[::1\]"'             "$C" -n add cv0 peer '[::1]'
 t "peer ::ffff:a.b.c.d" 0 'IFLA_CRAPVPN_PEER6 ::ffff:192\.0\.2\.1$' "$C" -n add cv0 peer ::ffff:192.0.2.1
@@ -274,6 +296,15 @@ t "compat: bad key"   1 '-k: key not a hex string'   "$C" -k "${K}zz" -p ::1 10.
 no "compat: bad key" "$K"
 t "compat: odd key"   1 'odd number'                 "$C" -k abc -p ::1 10.0.0.1 10.0.0.2
 t "compat: -k twice"  2 '-k is given twice'          "$C" -k 12 -k 34 -p ::1 10.0.0.1 10.0.0.2
+t "compat: -p twice"  2 '-p is given twice'          "$C" -n -k 12 -p ::1 -p ::2 10.0.0.1 10.0.0.2
+t "compat: -i twice"  2 '-i is given twice'          "$C" -n -k 12 -p ::1 -i a -i b 10.0.0.1 10.0.0.2
+t "compat: -i %"      1 "contains '%'"               "$C" -n -k 12 -p ::1 -i 'cv%d' 10.0.0.1 10.0.0.2
+t "compat: -i -x"     2 "cannot start with '-'"      "$C" -n -k 12 -p ::1 -i -x 10.0.0.1 10.0.0.2
+t "compat: -p 10.0x1" 1 'not a valid IPv4 address'   "$C" -n -k 12 -p 10.0x1 10.0.0.1 10.0.0.2
+for a in "-p $H 10.0.0.1 10.0.0.2" "-p ::1 $H 10.0.0.2" "-p ::1 10.0.0.1 $H"; do
+	t "compat: key in $a" 1 '"\(a hex string, not shown\)"' "$C" -n -k 12 $a
+	no "compat: key in $a" "$H"
+done
 t "compat: junk peer" 1 '-p "no-such-host\.invalid": cannot resolve' "$C" -k 12 -p no-such-host.invalid 10.0.0.1 10.0.0.2
 t "compat: LOCAL_IP name" 1 'LOCAL_IP "localhost": not a numeric' "$C" -k 12 -p ::1 localhost 10.0.0.2
 t "compat: PEER_IP bad" 1 'PEER_IP "10\.0\.0\.300"'  "$C" -k 12 -p ::1 10.0.0.1 10.0.0.300
@@ -310,6 +341,18 @@ if [ -n "$FAKE" ]; then
 		skipped "show --json: no python3 to parse the JSON"
 	fi
 	t "show -j DEV"       0 '^\[\{"ifname":"cv0".*\}\]$' $F "$C" show -j cv0
+	# Not UTF-8 (RFC 3629): a lead byte above f4, overlong, a surrogate,
+	# above U+10FFFF; each byte becomes U+FFFD. Then valid 2, 3, 4 bytes.
+	N=$'c\xf5\x80\x80\xe0\x80\xaf\xed\xa0\x80\xf4\x90\x80\x80'
+	t "show -j: not UTF-8" 0 '^\[\{"ifname":"c(\\ufffd){13}",' $F FAKE_RTNL_LINK="$N" "$C" show -j "$N"
+	if command -v python3 >/dev/null; then
+		if python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode())' \
+			<<<"$out" 2>/dev/null; then ok; else bad "show -j: not UTF-8: invalid JSON" "$out"; fi
+	else
+		skipped "show -j: not UTF-8: no python3 to parse the JSON"
+	fi
+	N=$'c\xc2\x80\xe2\x82\xac\xf0\x9f\x98\x80'
+	t "show -j: UTF-8"    0 "^\\[\\{\"ifname\":\"$N\"," $F FAKE_RTNL_LINK="$N" "$C" show -j "$N"
 	t "show: not crapvpn" 1 'show dummy0: not a crapvpn device \(its kind is "dummy"\)' $F "$C" show dummy0
 	t "show: no kind"     1 'show lo: not a crapvpn device$' $F "$C" show lo
 	t "show: no device"   1 'show nosuch: no such device' $F "$C" show nosuch
@@ -384,6 +427,13 @@ else
 	no "ip: stray hex" "$K"
 	t "ip: missing value" '!0' 'peer: needs a value' $I link add cv9 type crapvpn peer
 	t "ip: help"          '!0' 'Usage: ip link add DEV type crapvpn' $I link add cv9 type crapvpn help
+	for o in peer port key-file; do
+		t "ip: key as $o" '!0' '\(a hex string, not shown\)' $I link add cv9 type crapvpn "$o" "$H"
+		no "ip: key as $o" "$H"
+	done
+	# The figure in README.md: the most that fits with a short name.
+	t "ip: room for a key" '!0' 'has room for 992 here' \
+		$I link add cv9 type crapvpn key "${key4096:0:1986}"
 
 	if [ -n "$FAKE" ]; then
 		rm -f "$tmp/log"
@@ -394,6 +444,8 @@ else
 		has_bytes "ip add: PEER_PORT" 06000400a00f0000
 		has_bytes "ip add: PORT"      0600050088130000
 		has_bytes "ip add: LOCAL"     0800060000000000
+		t "ip: peer 10.0x1" '!0' 'not a valid IPv4 address' $F IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+			link add cv9 type crapvpn peer 10.0x1
 		rm -f "$tmp/log"
 		t "ip link set: bytes" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
 			link set cv0 type crapvpn peer 2001:db8::2 key-file "$tmp/key"
