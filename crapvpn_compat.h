@@ -8,6 +8,7 @@
 #define _CRAPVPN_COMPAT_H
 
 #include <linux/netdevice.h>
+#include <net/rtnetlink.h>
 #include <net/udp_tunnel.h>
 
 #ifdef CRAPVPN_HAVE_NET_GSO_H
@@ -50,9 +51,17 @@ static inline void crapvpn_tstats_free(struct net_device *dev)
 }
 #endif
 
-/* 6.15 passes newlink() its arguments in a struct. */
+/*
+ * 6.15 passes newlink() its arguments in a struct, where src_net is the
+ * requester's namespace and link_net the one IFLA_LINK_NETNSID names.
+ * Before, src_net was already "link_net ?: requester's": keep that.
+ */
 #ifdef CRAPVPN_HAVE_NEWLINK_PARAMS
-#define crapvpn_params_src_net(params) ((params)->src_net)
+static inline struct net *
+crapvpn_params_link_net(const struct rtnl_newlink_params *params)
+{
+	return params->link_net ?: params->src_net;
+}
 #endif
 
 /* 6.17 added IP(6)CB flags to the UDP tunnel transmit helpers. */

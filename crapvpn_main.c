@@ -10,7 +10,8 @@
  *
  * The configuration (key, peer, ports, local address) lives in one
  * RCU-managed struct crapvpn_conf: a packet sees all of the old or all of
- * the new configuration, never a mix. The UDP socket belongs to the network
+ * the new configuration, never a mix. The UDP socket, published on its own
+ * (transmit checks that it is of the peer's family), belongs to the network
  * namespace the device was created in and stays there if the device moves,
  * as WireGuard's does.
  */
@@ -63,7 +64,7 @@ enum crapvpn_drop {
 	CRAPVPN_DROP_RX_DOWN,		/* device is down */
 	CRAPVPN_DROP_RX_BACKLOG,	/* the stack's backlog was full */
 	CRAPVPN_DROP_TX_NOT_IP,		/* not an IPv4/IPv6 packet */
-	CRAPVPN_DROP_TX_TOO_BIG,	/* does not fit the 16-bit length */
+	CRAPVPN_DROP_TX_TOO_BIG,	/* datagram would not fit an IP packet */
 	CRAPVPN_DROP_TX_NO_PEER,
 	CRAPVPN_DROP_TX_NO_ROUTE,	/* no route (or no socket) to the peer */
 	CRAPVPN_DROP_TX_LOOP,		/* route to the peer leads back here */
@@ -685,12 +686,25 @@ static void crapvpn_send(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 		      ip6_dst_hoplimit(r->dst), 0, sport, dport, false);
 }
 
+/*
+ * The largest inner packet whose datagram fits the outer IP header's 16-bit
+ * length (IPv4: the whole packet, IPv6: the payload), which the device MTU
+ * does not bound: a route's MTU may be larger. Below CRAPVPN_MAX_INNER.
+ */
+static unsigned int crapvpn_max_inner(const struct crapvpn_conf *conf)
+{
+	if (conf->p.peer.sa.sa_family == AF_INET6)
+		return IP_MAX_MTU -
+		       (CRAPVPN_OVERHEAD6 - sizeof(struct ipv6hdr));
+	return CRAPVPN_MAX_MTU;
+}
+
 /* Sends one inner packet as one datagram; consumes @skb. */
 static void crapvpn_send_one(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 			     struct sock *sk, struct crapvpn_route *r,
 			     struct sk_buff *skb)
 {
-	if (unlikely(skb->len > CRAPVPN_MAX_INNER)) {
+	if (unlikely(skb->len > crapvpn_max_inner(conf))) {
 		crapvpn_count_drop(cv, CRAPVPN_DROP_TX_TOO_BIG);
 		kfree_skb(skb);
 		return;
@@ -822,7 +836,13 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 		why = CRAPVPN_DROP_TX_NO_PEER;
 		goto drop;
 	}
-	if (unlikely(!sock)) {
+	/*
+	 * No socket: a rebind failed (see crapvpn_rebind()). One of the other
+	 * family: a changelink to a peer of the other family is between
+	 * publishing its socket and its configuration.
+	 */
+	if (unlikely(!sock ||
+		     sock->sk->sk_family != conf->p.peer.sa.sa_family)) {
 		why = CRAPVPN_DROP_TX_NO_ROUTE;
 		goto drop;
 	}
@@ -1169,7 +1189,7 @@ static int crapvpn_newlink(struct net_device *dev,
 			   struct rtnl_newlink_params *params,
 			   struct netlink_ext_ack *extack)
 {
-	return crapvpn_create(crapvpn_params_src_net(params), dev, params->tb,
+	return crapvpn_create(crapvpn_params_link_net(params), dev, params->tb,
 			      params->data, extack);
 }
 #else
@@ -1221,7 +1241,9 @@ static int crapvpn_changelink(struct net_device *dev, struct nlattr *tb[],
 	conf = crapvpn_conf_new(old, data, extack);
 	if (IS_ERR(conf))
 		return PTR_ERR(conf);
-	if (!crapvpn_same_bind(&old->p, &conf->p)) {
+	/* Without a socket (a rebind lost it) any change tries to bind. */
+	if (!rtnl_dereference(cv->sock) ||
+	    !crapvpn_same_bind(&old->p, &conf->p)) {
 		sock = crapvpn_rebind(cv, &old->p, &conf->p, extack);
 		if (IS_ERR(sock)) {
 			crapvpn_conf_free(conf);

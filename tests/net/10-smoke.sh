@@ -12,6 +12,26 @@ check "ping inner IPv6 over IPv6" n a ping -c 3 -i 0.2 -W 5 fd00:6::2
 check_ge "rx packets counted on b" "$(link_stat b cv4 rx_packets)" 6
 check_ge "tx packets counted on a" "$(link_stat a cv4 tx_packets)" 6
 
+# The largest inner packets. A route's MTU may exceed the device's (up to
+# 65520), and then the IP layer hands the device packets that large. The
+# largest whose datagram fits the outer IP length (the whole packet over
+# IPv4, the payload over IPv6) crosses as underlay fragments; one byte
+# more is dropped and counted, not sent with a length that wrapped.
+# big DEV TARGET FITS: ICMP payloads FITS and FITS + 1 through DEV.
+big() {
+	local before
+	ipa route add "$2/32" dev "$1" mtu 65520 && ipb addr add "$2/32" dev lo
+	check "$1: ${3}-byte ping payload ($(($3 + 28))-byte inner packet) crosses" \
+		n a ping -c 1 -W 20 -s "$3" "$2"
+	before=$(ethtool_stat a "$1" tx_drop_too_big)
+	check_fails "$1: one byte more is not sent" \
+		n a ping -c 1 -W 3 -s $(($3 + 1)) "$2"
+	check_eq "$1: tx_drop_too_big counts it" \
+		"$(ethtool_stat a "$1" tx_drop_too_big)" $((before + 1))
+}
+big cv4 10.99.0.4 $((65535 - 36 - 28))
+big cv6 10.99.0.6 $((65535 - 16 - 28))
+
 # Which XOR runs: packets of 512 bytes or more in AVX2 registers when the
 # CPU has them, the rest (or all, without AVX2) in the scalar code. The
 # function tracer counts the calls while two pings of one size cross (each

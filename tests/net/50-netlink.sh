@@ -108,16 +108,18 @@ ip_shows() { ip -n "$1" -d link show "$2" | grep -qF -- "$3"; }
 ping4() { n a ping -c 2 -i 0.2 -W 3 198.51.100.2; }
 ping_fails() { ! n a ping -c 2 -i 0.2 -W 2 198.51.100.2; }
 
-# bind_udp NS FAMILY PORT: a plain UDP socket, in the background.
+# bind_udp NS FAMILY PORT [ADDR]: a plain UDP socket bound to ADDR (default
+# any), in the background.
 bind_udp() {
 	local ready=$CV_TMP/bound.$2.$3
 	n "$1" "$PY" -c '
 import socket, sys, time
 fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_DGRAM)
-s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", int(sys.argv[2])))
+s.bind((sys.argv[4] or ("::" if fam == socket.AF_INET6 else "0.0.0.0"),
+        int(sys.argv[2])))
 open(sys.argv[3], "w").close()
-time.sleep(900)' "$2" "$3" "$ready" &
+time.sleep(900)' "$2" "$3" "$ready" "${4:-}" &
 	CV_PIDS+=($!)
 	wait_for 20 test -e "$ready"
 }
@@ -225,6 +227,16 @@ add_refused "ip: add into namespace c, where cv0 exists" "File exists" \
 	ipa link add cv0 netns c type crapvpn key "$KEY" peer 192.0.2.2 port 1405
 check "c's dummy cv0 untouched" bash -c "ip -n c -d link show cv0 | grep -q dummy"
 ip netns del c
+# link-netns names where the tunnel's socket lives, as for other tunnels;
+# the device goes where it was asked for (6.15 changed how newlink() is
+# told the two namespaces).
+check "ip: add cvn in a with link-netns b" \
+	ipa link add cvn link-netns b type crapvpn key "$KEY" peer 192.0.2.1 port 1409
+check_eq "cvn's socket is in b" \
+	"$(n b ss -u -a -n -H 'sport = :1409' | awk '{ print $4 }')" "0.0.0.0:1409"
+check_eq "cvn's socket is not in a" \
+	"$(n a ss -u -a -n -H 'sport = :1409' | awk '{ print $4 }')" ""
+check "cvn is a's device" ipa link del cvn
 add_refused "ip: mtu 40" "mtu less than device minimum" \
 	ipa link add cv0 mtu 40 type crapvpn key "$KEY" peer 192.0.2.2 port 1406
 add_refused "ip: mtu 65500" "mtu greater than device maximum" \
@@ -384,6 +396,28 @@ check_eq "ss: a's socket bound to 198.18.0.1:1500" \
 check_eq "ip -d -j: local shown" "$(jinfo a cv4)" \
 	'{"key_len":48,"local":"198.18.0.1","peer":"198.18.0.2","peer_port":1337,"port":1500}'
 check "ping with a local address" ping4
+# A rebind that loses the socket: a's local address goes away under it,
+# another socket holds the port on a third address, so neither "any" nor
+# the old address can be bound. The device is left without a socket; the
+# next change, even one to the same values, binds again.
+ipa addr add 198.18.0.3/32 dev va
+check "bind a plain UDP socket to 198.18.0.3:1500" bind_udp a 4 1500 198.18.0.3
+holder=${CV_PIDS[-1]}
+ipa addr del 198.18.0.1/24 dev va
+refused "ip set: local any while 198.18.0.3:1500 is held" "$K_INUSE" \
+	ipa link set cv4 type crapvpn local 0.0.0.0
+check_eq "ss: only the other socket is left on 1500" \
+	"$(n a ss -u -a -n -H 'sport = :1500' | awk '{ print $4 }')" "198.18.0.3:1500"
+kill_tree "$holder"
+check "the other socket is gone" wait_for 20 \
+	eval "[ -z \"\$(n a ss -u -a -n -H 'sport = :1500')\" ]"
+ipa addr del 198.18.0.3/32 dev va
+ipa addr add 198.18.0.1/24 dev va
+check "ip set: a's local 198.18.0.1 again (what the device still has)" \
+	ipa link set cv4 type crapvpn local 198.18.0.1
+check_eq "ss: bound to 198.18.0.1:1500 again" \
+	"$(n a ss -u -a -n -H 'sport = :1500' | awk '{ print $4 }')" "198.18.0.1:1500"
+check "ping after the lost socket came back" ping4
 check "ip set: a's local 0.0.0.0 (any)" ipa link set cv4 type crapvpn local 0.0.0.0
 check_eq "ss: a's socket bound to any again" \
 	"$(n a ss -u -a -n -H 'sport = :1500' | awk '{ print $4 }')" "0.0.0.0:1500"
