@@ -192,9 +192,28 @@ bg() {
 }
 
 # (From /proc rather than ps: ps takes a second on a busy TCG guest.)
+# children PID: PID's child processes.
+children() {
+	local f st
+	if [ -e "/proc/$1/task/$1/children" ]; then
+		cat /proc/"$1"/task/*/children 2>/dev/null
+		return
+	fi
+	# Without CONFIG_PROC_CHILDREN (the debug kernel of tests/debug):
+	# every process whose stat names PID as its parent.
+	for f in /proc/[0-9]*/stat; do
+		{ read -r st <"$f"; } 2>/dev/null || continue
+		st=${st##*) }
+		st=${st#* }
+		[ "${st%% *}" = "$1" ] || continue
+		f=${f#/proc/}
+		echo "${f%/stat}"
+	done
+}
+
 kill_tree() {	# PID [SIGNAL]
 	local c
-	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+	for c in $(children "$1"); do
 		kill_tree "$c" "${2:-TERM}"
 	done
 	kill -"${2:-TERM}" "$1" 2>/dev/null
