@@ -195,7 +195,9 @@ bg() {
 # children PID: PID's child processes.
 children() {
 	local f st
-	if [ -e "/proc/$1/task/$1/children" ]; then
+	# Whether the kernel has the children files, asked of this shell: PID
+	# itself may be gone already.
+	if [ -e "/proc/$BASHPID/task/$BASHPID/children" ]; then
 		cat /proc/"$1"/task/*/children 2>/dev/null
 		return
 	fi
