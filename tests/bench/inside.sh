@@ -26,10 +26,12 @@
 # b were two hosts: a's programs and its veth end's receive work (RPS) on
 # CPU 0, b's on CPU 1. Without it the CPU that sends also does the
 # receiving end's work, which veth hands to that CPU's backlog, and the
-# other CPU only runs the receiving program. BENCH_PERF=1 also records
-# a system-wide perf profile of one crapvpn TCP stream (perf-*.txt). TCG
-# has no PMU, so it samples cpu-clock; the samples go to $VM_OUT/perf.data
-# and the kernel's symbols to $VM_OUT/kallsyms, for perf report on the host.
+# other CPU only runs the receiving program. BENCH_KEY_LEN (default 16)
+# is the key's length in bytes, for crapvpn and the userspace peer.
+# BENCH_PERF=1 also records a system-wide perf profile of one crapvpn TCP
+# stream (perf-*.txt). TCG has no PMU, so it samples cpu-clock; the samples
+# go to $VM_OUT/perf.data and the kernel's symbols to $VM_OUT/kallsyms, for
+# perf report on the host.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 export CV_RESULTS=/tmp/bench-cv-results
@@ -43,8 +45,12 @@ T=${BENCH_TIME:-5}
 ROUNDS=${BENCH_ROUNDS:-1}
 RES=$OUT/results.tsv
 PY=$(command -v /usr/bin/python3 || command -v python3)
-# 16 bytes, a length whose key stream the XOR keeps in registers.
-KEY=00112233445566778899aabbccddeeff
+# By default 16 bytes, a length whose key stream the scalar XOR keeps in
+# registers; other lengths (37, say) show what the AVX2 code is worth.
+KEY=
+for ((i = 0; i < ${BENCH_KEY_LEN:-16}; i++)); do
+	KEY+=$(printf %02x $((i * 17 % 256)))
+done
 US_PIDS=()
 # What each namespace's programs run under: taskset with BENCH_SPLIT=1.
 PIN_A=() PIN_B=()
