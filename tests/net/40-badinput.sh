@@ -1,9 +1,10 @@
 #!/bin/bash
 # Bad input: every datagram the receive rules of the wire format refuse is
 # dropped and counted under its own `ethtool -S` counter (and folded into
-# rx_errors of `ip -s link`), the accept vectors are received, and a flood
+# rx_errors of `ip -s link`), the accept vectors are received, a flood
 # of random and mutated datagrams leaves no datagram unaccounted, nothing
-# queued on the socket, a clean kernel log and a working tunnel.
+# queued on the socket, a clean kernel log and a working tunnel, and the
+# outer UDP checksum decides whether inner checksums are checked.
 #
 # Namespace b sends raw UDP datagrams (tests/net/helpers/cvsend.py) to the
 # port of a's devices: cv4 (IPv4 socket, port 1337) and cv6 (IPv6 socket,
@@ -196,6 +197,70 @@ snap a cv6 >"$CV_TMP/d1"
 check_eq "cv6 down: a valid datagram dropped as rx_drop_down, in rx_dropped" \
 	"$(delta "$CV_TMP/d0" "$CV_TMP/d1")" "rx_drop_down=1 rx_dropped=1"
 check "set a's cv6 up again" ipa link set cv6 up
+
+# Outer checksums. A right one covers the ciphertext, so it stands for the
+# inner packet's own sums, which are not checked again (the README says
+# why); a zero one, which IPv4 allows, stands for nothing, so the stack
+# checks them; a wrong one, or over IPv6 a zero one, never reaches the
+# device. b sends each case from a raw socket to a's cv4 or cv6, carrying
+# a UDP packet to port 5599 of a's inner address, where a listens.
+# csum_send 4|6 OUTER INNER TEXT
+csum_send() {
+	local fam=$1
+	shift
+	if [ "$fam" = 4 ]; then
+		set -- 192.0.2.2 192.0.2.1 1337 198.51.100.2 198.51.100.1 "$@"
+	else
+		set -- 2001:db8::2 2001:db8::1 1338 203.0.113.2 203.0.113.1 "$@"
+	fi
+	n b "$PY" "$HELPERS/cvsend.py" csum "$1" "$2" "$3" --key "$KEY" \
+		--inner-src "$4" --inner-dst "$5" --inner-port 5599 \
+		--outer "$6" --inner "$7" "$8"
+}
+# moved_by NS DEV OLD N: rx_packets of DEV grew by N or more.
+moved_by() {
+	[ $(($(link_stat "$1" "$2" rx_packets) - $3)) -ge "$4" ]
+}
+rx4=$(link_stat a cv4 rx_packets)
+rx6=$(link_stat a cv6 rx_packets)
+ce4=$(udp_snmp a InCsumErrors)
+ce6=$(udp_snmp a InCsumErrors 6)
+n a "$PY" "$HELPERS/cvsend.py" listen 0.0.0.0 5599 "$CV_TMP/csum-got" \
+	--until last --seconds 600 &
+listener=$!
+wait_for 20 eval 'n a ss -u -l -n -H "sport = :5599" | grep -q .'
+while read -r fam outer inner; do
+	check "b sends over IPv$fam: outer checksum $outer, inner $inner" \
+		csum_send "$fam" "$outer" "$inner" "$fam-$outer-$inner"
+done <<'CASES'
+4 good good
+4 good bad
+4 zero good
+4 zero bad
+4 bad good
+6 zero good
+6 good good
+CASES
+# All handled before "last" goes out: it ends the listening.
+wait_for 30 eval 'moved_by a cv4 $rx4 4 && moved_by a cv6 $rx6 1 &&
+	[ $(($(udp_snmp a InCsumErrors) - ce4)) -ge 2 ] &&
+	[ $(($(udp_snmp a InCsumErrors 6) - ce6)) -ge 1 ]'
+check "b sends the last one" csum_send 4 good good last
+wait_for 30 grep -qx last "$CV_TMP/csum-got"
+check "a's listener got the last one" grep -qx last "$CV_TMP/csum-got"
+kill "$listener" 2>/dev/null
+wait "$listener" 2>/dev/null
+check_eq "delivered: right outer sum (inner sums taken on trust), or zero outer and right inner" \
+	"$(sort "$CV_TMP/csum-got" | tr '\n' ' ')" \
+	"4-good-bad 4-good-good 4-zero-good 6-good-good last "
+check_eq "cv4 received all but the wrong outer sum" \
+	$(($(link_stat a cv4 rx_packets) - rx4)) 5
+check_eq "cv6 received all but the zero outer sum" \
+	$(($(link_stat a cv6 rx_packets) - rx6)) 1
+check_eq "Udp InCsumErrors: the wrong outer sum and, under a zero one, the wrong inner" \
+	$(($(udp_snmp a InCsumErrors) - ce4)) 2
+check_eq "Udp6 InCsumErrors: the zero outer sum" \
+	$(($(udp_snmp a InCsumErrors 6) - ce6)) 1
 
 check_eq "ip -s link rx errors of cv4 == sysfs rx_errors" \
 	"$(ip_s_rx_errors a cv4)" "$(link_stat a cv4 rx_errors)"

@@ -9,6 +9,14 @@
       Sends each HEX ("-": empty) as one UDP datagram to HOST PORT.
   cvsend.py valid KEYHEX [SEED]
       Prints the hex of one well-formed datagram (an IPv4 packet inside).
+  cvsend.py csum SRC HOST PORT --key HEX --outer good|zero|bad
+                 --inner good|bad --inner-src A --inner-dst B --inner-port P TEXT
+      Sends, from a raw socket bound to SRC, one datagram whose outer UDP
+      checksum is right, zero or wrong, carrying an IPv4 UDP packet A -> B:P
+      with TEXT as payload and an inner UDP checksum right or wrong.
+  cvsend.py listen ADDR PORT OUT --until TEXT --seconds S
+      Writes the payload of every UDP datagram to ADDR:PORT as one line of
+      OUT until TEXT arrives or S seconds pass (exit status 1 then).
   cvsend.py fuzz HOST PORT --key HEX --count N --seed S --summary FILE
       Sends N random and mutated datagrams and writes, as JSON, how many of
       each the wire format's receive rules must drop, and why: short, magic,
@@ -127,6 +135,67 @@ def mutate(rng, key):
     return d[:rng.randrange(HDR)]
 
 
+def udp_csum(src, dst, udp):
+    """The UDP checksum of UDP (header with check 0, and payload) from SRC
+    to DST, 0 sent as 0xffff."""
+    if ":" in src:
+        pseudo = (socket.inet_pton(socket.AF_INET6, src) +
+                  socket.inet_pton(socket.AF_INET6, dst) +
+                  struct.pack("!IxxxB", len(udp), socket.IPPROTO_UDP))
+    else:
+        pseudo = (socket.inet_aton(src) + socket.inet_aton(dst) +
+                  struct.pack("!xBH", socket.IPPROTO_UDP, len(udp)))
+    return csum(pseudo + udp) or 0xffff
+
+
+def udp_datagram(src, dst, sport, dport, payload, check):
+    """A UDP header and PAYLOAD; CHECK: "good", "zero" or "bad"."""
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    good = udp_csum(src, dst, udp)
+    value = {"good": good, "zero": 0,
+             "bad": good ^ 0x0101 or 0x0202}[check]
+    return udp[:6] + struct.pack("!H", value) + udp[8:]
+
+
+def cmd_csum(args):
+    inner_udp = udp_datagram(args.inner_src, args.inner_dst, 40001,
+                             args.inner_port, args.text.encode(), args.inner)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(inner_udp), 1,
+                     0x4000, 64, socket.IPPROTO_UDP, 0,
+                     socket.inet_aton(args.inner_src),
+                     socket.inet_aton(args.inner_dst))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    outer = udp_datagram(args.src, args.host, 40000, args.port,
+                         seal(bytes.fromhex(args.key), ip + inner_udp),
+                         args.outer)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    # A raw socket of protocol UDP: the kernel writes the IP header and
+    # leaves the UDP header, checksum and all, as given.
+    s = socket.socket(family, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.bind((args.src, 0))
+    s.sendto(outer, (args.host, 0))
+    return 0
+
+
+def cmd_listen(args):
+    family = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.bind((args.addr, args.port))
+    deadline = time.monotonic() + args.seconds
+    with open(args.out, "w") as out:
+        while time.monotonic() < deadline:
+            s.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                text = s.recv(65535).decode(errors="replace")
+            except socket.timeout:
+                break
+            out.write(text + "\n")
+            out.flush()
+            if text == args.until:
+                return 0
+    return 1
+
+
 def sender(host, port):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
@@ -201,6 +270,23 @@ def main():
     va = sub.add_parser("valid")
     va.add_argument("key")
     va.add_argument("seed", nargs="?", default="valid")
+    c = sub.add_parser("csum")
+    c.add_argument("src")
+    c.add_argument("host")
+    c.add_argument("port", type=int)
+    c.add_argument("--key", required=True)
+    c.add_argument("--outer", choices=["good", "zero", "bad"], required=True)
+    c.add_argument("--inner", choices=["good", "bad"], required=True)
+    c.add_argument("--inner-src", required=True)
+    c.add_argument("--inner-dst", required=True)
+    c.add_argument("--inner-port", type=int, required=True)
+    c.add_argument("text")
+    li = sub.add_parser("listen")
+    li.add_argument("addr")
+    li.add_argument("port", type=int)
+    li.add_argument("out")
+    li.add_argument("--until", required=True)
+    li.add_argument("--seconds", type=float, default=60)
     f = sub.add_parser("fuzz")
     f.add_argument("host")
     f.add_argument("port", type=int)
@@ -213,6 +299,7 @@ def main():
                    help="sleep this long after every --batch datagrams")
     args = p.parse_args()
     return {"vectors": cmd_vectors, "send": cmd_send, "valid": cmd_valid,
+            "csum": cmd_csum, "listen": cmd_listen,
             "fuzz": cmd_fuzz}[args.cmd](args)
 
 
