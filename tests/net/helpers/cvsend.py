@@ -73,6 +73,18 @@ def csum(b):
     return ~s & 0xffff
 
 
+def family_of(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def ipv4(src, dst, proto, payload, ident=1, flags=0x4000):
+    """An IPv4 header, its checksum filled in, and PAYLOAD."""
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                      flags, 64, proto, 0, socket.inet_aton(src),
+                      socket.inet_aton(dst))
+    return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
+
+
 def inner_packet(rng, size):
     """A well-formed IPv4 or IPv6 packet of SIZE bytes to an address that
     is not local to the receiver (TEST-NET-2 / ULA), so the stack drops it."""
@@ -83,11 +95,9 @@ def inner_packet(rng, size):
                           socket.inet_pton(socket.AF_INET6, "fd00:99::2"))
         return hdr + payload
     size = max(size, 20)
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, size, rng.randrange(65536),
-                      0x4000, 64, 253, 0, socket.inet_aton("198.18.0.1"),
-                      socket.inet_aton("198.18.0.2"))
-    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
-    return hdr + rng.randbytes(size - 20)
+    ident = rng.randrange(65536)
+    return ipv4("198.18.0.1", "198.18.0.2", 253, rng.randbytes(size - 20),
+                ident)
 
 
 def valid(rng, key, maxlen=2000):
@@ -138,7 +148,7 @@ def mutate(rng, key):
 def udp_csum(src, dst, udp):
     """The UDP checksum of UDP (header with check 0, and payload) from SRC
     to DST, 0 sent as 0xffff."""
-    if ":" in src:
+    if family_of(src) == socket.AF_INET6:
         pseudo = (socket.inet_pton(socket.AF_INET6, src) +
                   socket.inet_pton(socket.AF_INET6, dst) +
                   struct.pack("!IxxxB", len(udp), socket.IPPROTO_UDP))
@@ -160,26 +170,21 @@ def udp_datagram(src, dst, sport, dport, payload, check):
 def cmd_csum(args):
     inner_udp = udp_datagram(args.inner_src, args.inner_dst, 40001,
                              args.inner_port, args.text.encode(), args.inner)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(inner_udp), 1,
-                     0x4000, 64, socket.IPPROTO_UDP, 0,
-                     socket.inet_aton(args.inner_src),
-                     socket.inet_aton(args.inner_dst))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    inner = ipv4(args.inner_src, args.inner_dst, socket.IPPROTO_UDP,
+                 inner_udp)
     outer = udp_datagram(args.src, args.host, 40000, args.port,
-                         seal(bytes.fromhex(args.key), ip + inner_udp),
-                         args.outer)
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+                         seal(bytes.fromhex(args.key), inner), args.outer)
     # A raw socket of protocol UDP: the kernel writes the IP header and
     # leaves the UDP header, checksum and all, as given.
-    s = socket.socket(family, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s = socket.socket(family_of(args.host), socket.SOCK_RAW,
+                      socket.IPPROTO_UDP)
     s.bind((args.src, 0))
     s.sendto(outer, (args.host, 0))
     return 0
 
 
 def cmd_listen(args):
-    family = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
-    s = socket.socket(family, socket.SOCK_DGRAM)
+    s = socket.socket(family_of(args.addr), socket.SOCK_DGRAM)
     s.bind((args.addr, args.port))
     deadline = time.monotonic() + args.seconds
     with open(args.out, "w") as out:
@@ -197,7 +202,7 @@ def cmd_listen(args):
 
 
 def sender(host, port):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    family = family_of(host)
     s = socket.socket(family, socket.SOCK_DGRAM)
     if family == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: DONT
