@@ -161,6 +161,16 @@ const char *cv_parse_port(const char *s, uint16_t *port)
 	return NULL;
 }
 
+/* Eight hex digits or more, maybe after "0x": likely a key. */
+static int cv_keylike(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2, n -= 2;
+	return n >= 8 && strspn(s, "0123456789abcdefABCDEF") == n;
+}
+
 const char *cv_parse_addr(const char *s, int numeric_only, struct cv_addr *a)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
@@ -189,6 +199,9 @@ const char *cv_parse_addr(const char *s, int numeric_only, struct cv_addr *a)
 		return "not a valid IPv4 address";
 	if (strchr(s, ':'))
 		return "not a valid IPv6 address";
+	/* A key typed in the wrong place must not go out in a DNS query. */
+	if (cv_keylike(s))
+		return "looks like a key, so it was not looked up as a host name";
 
 	hints.ai_family = AF_UNSPEC;
 	rc = getaddrinfo(s, NULL, &hints, &res);
@@ -244,14 +257,7 @@ const char *cv_check_ifname(const char *name)
 
 const char *cv_quote(const char *s)
 {
-	const char *hex = s;	/* s itself is echoed whole, "0x" and all */
-	size_t n = strlen(s);
-
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		hex += 2, n -= 2;
-	if (n >= 8 && strspn(hex, "0123456789abcdefABCDEF") == n)
-		return "(a hex string, not shown)";
-	return s;
+	return cv_keylike(s) ? "(a hex string, not shown)" : s;
 }
 
 void cv_wipe_str(char *s)

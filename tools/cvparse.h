@@ -48,7 +48,8 @@ const char *cv_parse_u32(const char *s, uint32_t lo, uint32_t hi,
 
 /*
  * A numeric IPv4 or IPv6 address, or a host name that getaddrinfo()
- * resolves (the first answer wins). numeric_only refuses names.
+ * resolves (the first answer wins). numeric_only refuses names. A name
+ * that cv_quote() would hide is refused unresolved: it is likely a key.
  */
 const char *cv_parse_addr(const char *s, int numeric_only, struct cv_addr *a);
 

@@ -205,6 +205,16 @@ for o in key-file peer local port peer-port mtu; do
 done
 t "key as key-file, a-f" 1 'cannot open \(a hex string' "$C" -n add cv0 key-file 00112233aabbccdd
 no "key as key-file, a-f" 00112233aabbccdd
+# Nor is one with letters a-f sent to DNS as a host name.
+for o in peer local; do
+	t "key as $o, a-f" 1 "$o \"\\(a hex string, not shown\\)\": looks like a key, so it was not looked up" \
+		"$C" -n add cv0 "$o" 0x00112233aabbccdd
+	no "key as $o, a-f" 00112233aabbccdd
+done
+t "compat: key as -p, a-f" 1 '-p "\(a hex string, not shown\)": looks like a key' \
+	"$C" -k 12 -p 00112233aabbccdd 10.0.0.1 10.0.0.2
+t "peer: hex labels with dots are a host name" 1 'peer "deadbeef00\.invalid": cannot resolve' \
+	"$C" -n add cv0 peer deadbeef00.invalid
 
 printf '  %s\n%s  \n\n' "0x0A0b0c" "0d0e" >"$tmp/key"
 head -c 4096 /dev/urandom | od -An -v -tx1 >"$tmp/key4096"	# spaces, newlines
@@ -431,6 +441,9 @@ else
 		t "ip: key as $o" '!0' '\(a hex string, not shown\)' $I link add cv9 type crapvpn "$o" "$H"
 		no "ip: key as $o" "$H"
 	done
+	t "ip: key as peer, a-f" '!0' 'peer "\(a hex string, not shown\)": looks like a key' \
+		$I link add cv9 type crapvpn peer 00112233aabbccdd
+	no "ip: key as peer, a-f" 00112233aabbccdd
 	# The figure in README.md: the most that fits with a short name.
 	t "ip: room for a key" '!0' 'has room for 992 here' \
 		$I link add cv9 type crapvpn key "${key4096:0:1986}"
