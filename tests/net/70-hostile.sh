@@ -63,7 +63,8 @@ DONE=
 # whatever else happened: datagrams lost before delivery (veth backlog,
 # fragments never reassembled) count on neither side; the transfer's own
 # datagrams and the inner packets the hostile mix makes the stack answer
-# count on both. Counters are read once the namespace is quiet again.
+# count on both. Counters are read once the namespace is quiet again, and
+# each reading is checked to be of one moment (reading(), below).
 # ----------------------------------------------------------------------------
 
 bg() { # run in the background, remember the pid
@@ -101,6 +102,26 @@ rx_total() {
 # counters: one line with everything the equations use.
 counters() {
 	echo "$(rx_total a cv4) $(udp_snmp a InDatagrams) $(rx_total a cv6) $(udp_snmp a InDatagrams 6)"
+}
+# reading N: a's cv4 and cv6 counters into $CV_TMP/s4.N and s6.N, and a's
+# Udp and Udp6 InDatagrams into in4_N and in6_N, all as of one moment. A
+# datagram that lands between the snapshots and the SNMP read counts on one
+# side only, and datagrams can still be landing: b's own stack keeps sending
+# through cv6 after the device comes up (IPv6 router solicitations, backing
+# off: 4, 13 and 29 s after setup in one run), and one of them, landing in
+# the baseline between the snapshots and the SNMP read, once broke this
+# test. So the reading is repeated until InDatagrams held still across it.
+reading() {
+	local before after i
+	for ((i = 0; i < 60; i++)); do
+		before="$(udp_snmp a InDatagrams) $(udp_snmp a InDatagrams 6)"
+		snap a cv4 >"$CV_TMP/s4.$1"
+		snap a cv6 >"$CV_TMP/s6.$1"
+		after="$(udp_snmp a InDatagrams) $(udp_snmp a InDatagrams 6)"
+		[ "$before" = "$after" ] && break
+	done
+	read -r "in4_$1" "in6_$1" <<<"$after"
+	[ "$before" = "$after" ]
 }
 # quiet SECS: wait until the counters stop moving (two reads 2 s apart).
 quiet() {
@@ -249,10 +270,7 @@ done
 
 # Baseline, then the transfer b -> a (paced, so that it does not starve the
 # flood; it runs until the flood and the churn are over).
-snap a cv4 >"$CV_TMP/s4.0"
-snap a cv6 >"$CV_TMP/s6.0"
-in4_0=$(udp_snmp a InDatagrams)
-in6_0=$(udp_snmp a InDatagrams 6)
+check "baseline counters read while a's InDatagrams held still" reading 0
 rb4_0=$(udp_snmp a RcvbufErrors)
 rb6_0=$(udp_snmp a RcvbufErrors 6)
 rm -f "$STOP" "$CV_TMP"/{rx,tx}.status
@@ -313,10 +331,7 @@ log "churn: $rounds rounds; spray at b's churn devices: $(cat "$CV_TMP/spray.jso
 
 # ---- accounting ----
 check "a's counters quiet again" quiet 120
-snap a cv4 >"$CV_TMP/s4.1"
-snap a cv6 >"$CV_TMP/s6.1"
-in4_1=$(udp_snmp a InDatagrams)
-in6_1=$(udp_snmp a InDatagrams 6)
+check "final counters read while a's InDatagrams held still" reading 1
 delta "$CV_TMP/s4.0" "$CV_TMP/s4.1" >"$CV_TMP/d4"
 delta "$CV_TMP/s6.0" "$CV_TMP/s6.1" >"$CV_TMP/d6"
 log "cv4 deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/d4")"
