@@ -460,6 +460,12 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 
 	skb_scrub_packet(skb, !net_eq(cv->net, dev_net(cv->dev)));
+	/*
+	 * A hash from the NIC or RPS is of the outer 5-tuple, which every
+	 * datagram of the tunnel shares: RPS and RFS on this device would
+	 * steer all inner flows to one CPU. Let them hash the inner packet.
+	 */
+	skb_clear_hash(skb);
 	skb->dev = cv->dev;
 	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = csum;

@@ -60,4 +60,33 @@ else
 	check_ge "1200-byte pings: crapvpn_xor" "$(xor_calls crapvpn_xor 1200)" 8
 	check_eq "1200-byte pings: no crapvpn_xor_avx2" "$(xor_calls crapvpn_xor_avx2 1200)" 0
 fi
+
+# Inner flows spread over the CPUs with RPS on the tunnel device. Every
+# datagram of a tunnel has the same outer 5-tuple, so the hash that a NIC
+# puts on it (here RPS on va computes one, as RSS would) says nothing about
+# the inner flow: RPS on cv4 has to hash the inner packet, or it sends all
+# flows to one CPU. b sends 16 inner UDP flows from one socket (a's own
+# sender would hand its flows' socket hashes down through veth, which a
+# NIC does not). All 16 land on one CPU of two by chance once in 32768.
+spread() {
+	local all ready=$CV_TMP/flowcpu.ready pid
+	all=$(printf %x $(((1 << $(nproc)) - 1)))
+	n a sh -c "echo 1 >/sys/class/net/va/queues/rx-0/rps_cpus &&
+		echo $all >/sys/class/net/cv4/queues/rx-0/rps_cpus" || return
+	n a python3 "$CV_ROOT/tests/net/helpers/flowcpu.py" recv \
+		198.51.100.1 198.51.100.2 7000 16 "$ready" >"$CV_TMP/flowcpu.out" &
+	pid=$!
+	wait_for 20 test -e "$ready" &&
+		n b python3 "$CV_ROOT/tests/net/helpers/cvsend.py" flows \
+			192.0.2.1 1337 --key "$KEY" --inner-src 198.51.100.2 \
+			--inner-dst 198.51.100.1 --inner-port 7000 --count 16
+	wait $pid || return
+	log "CPUs of the 16 flows: $(tr '\n' ' ' <"$CV_TMP/flowcpu.out")" >&2
+	sort -u "$CV_TMP/flowcpu.out" | wc -l
+}
+if [ "$(nproc)" -lt 2 ]; then
+	log "one CPU: how RPS spreads inner flows is not checked"
+else
+	check_eq "RPS on cv4 spreads 16 inner flows over both CPUs" "$(spread)" 2
+fi
 finish

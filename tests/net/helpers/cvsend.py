@@ -14,6 +14,10 @@
       Sends, from a raw socket bound to SRC, one datagram whose outer UDP
       checksum is right, zero or wrong, carrying an IPv4 UDP packet A -> B:P
       with TEXT as payload and an inner UDP checksum right or wrong.
+  cvsend.py flows HOST PORT --key HEX --inner-src A --inner-dst B
+                 --inner-port P --count N
+      Sends N datagrams from one UDP socket, so with one outer 5-tuple;
+      the i-th carries an IPv4 UDP packet from A:P+i to B:P+i.
   cvsend.py listen ADDR PORT OUT --until TEXT --seconds S
       Writes the payload of every UDP datagram to ADDR:PORT as one line of
       OUT until TEXT arrives or S seconds pass (exit status 1 then).
@@ -183,6 +187,18 @@ def cmd_csum(args):
     return 0
 
 
+def cmd_flows(args):
+    key = bytes.fromhex(args.key)
+    s = socket.socket(family_of(args.host), socket.SOCK_DGRAM)
+    for i in range(args.count):
+        port = args.inner_port + i
+        udp = udp_datagram(args.inner_src, args.inner_dst, port, port,
+                           b"flow %d" % i, "good")
+        inner = ipv4(args.inner_src, args.inner_dst, socket.IPPROTO_UDP, udp)
+        s.sendto(seal(key, inner), (args.host, args.port))
+    return 0
+
+
 def cmd_listen(args):
     s = socket.socket(family_of(args.addr), socket.SOCK_DGRAM)
     s.bind((args.addr, args.port))
@@ -286,6 +302,14 @@ def main():
     c.add_argument("--inner-dst", required=True)
     c.add_argument("--inner-port", type=int, required=True)
     c.add_argument("text")
+    fl = sub.add_parser("flows")
+    fl.add_argument("host")
+    fl.add_argument("port", type=int)
+    fl.add_argument("--key", required=True)
+    fl.add_argument("--inner-src", required=True)
+    fl.add_argument("--inner-dst", required=True)
+    fl.add_argument("--inner-port", type=int, required=True)
+    fl.add_argument("--count", type=int, required=True)
     li = sub.add_parser("listen")
     li.add_argument("addr")
     li.add_argument("port", type=int)
@@ -304,7 +328,7 @@ def main():
                    help="sleep this long after every --batch datagrams")
     args = p.parse_args()
     return {"vectors": cmd_vectors, "send": cmd_send, "valid": cmd_valid,
-            "csum": cmd_csum, "listen": cmd_listen,
+            "csum": cmd_csum, "flows": cmd_flows, "listen": cmd_listen,
             "fuzz": cmd_fuzz}[args.cmd](args)
 
 
