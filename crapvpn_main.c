@@ -794,6 +794,12 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 		return false;
 	skb_reserve(skb, headroom);
 	skb->dev = cv->dev;	/* the IPv4 tunnel core counts on skb->dev */
+	/*
+	 * Keep the inner flow's hash, as a single datagram does: the outer
+	 * 5-tuple is the tunnel's, so a hash of it would put every inner
+	 * flow on one transmit queue of a multiqueue underlay.
+	 */
+	skb_copy_hash(skb, segs);
 	skb->len = bytes;
 	skb->data_len = bytes;
 	c.frag = skb_shinfo(skb)->frags;

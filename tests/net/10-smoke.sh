@@ -61,6 +61,49 @@ else
 	check_eq "1200-byte pings: no crapvpn_xor_avx2" "$(xor_calls crapvpn_xor_avx2 1200)" 0
 fi
 
+# The transmit queue of a multiqueue underlay follows the inner flow, for
+# GSO batches too. Over a two-queue veth (mq: one qdisc per queue), one TCP
+# stream through the tunnel keeps to one queue (at most 5% of its bytes on
+# the other: the flow is never reordered), and 16 streams put at least 5%
+# on each. A hash of the outer 5-tuple, which every datagram of the tunnel
+# shares, would put all the batches on one queue. All 16 flows pick one
+# queue by chance once in 32768 runs.
+queue_bytes() {	# queue_bytes CLASS: bytes that wa's mq class CLASS sent
+	n a tc -s class show dev wa | awk -v c="$1" \
+		'$1 == "class" { f = $3 == c } f && $1 == "Sent" { print $2; exit }'
+}
+mq_tunnel() {
+	ip link add wa netns a numtxqueues 2 numrxqueues 2 type veth \
+		peer wb netns b numtxqueues 2 numrxqueues 2 &&
+	ipa addr add 100.64.0.1/24 dev wa && ipb addr add 100.64.0.2/24 dev wb &&
+	ipa link set wa up && ipb link set wb up &&
+	n a tc qdisc add dev wa root handle 1: mq &&
+	add_tunnel a cv9 100.64.0.2 10.77.0.1 10.77.0.2 fd00:77::1 fd00:77::2 \
+		port 1339 peer-port 1339 &&
+	add_tunnel b cv9 100.64.0.1 10.77.0.2 10.77.0.1 fd00:77::2 fd00:77::1 \
+		port 1339 peer-port 1339 &&
+	n b iperf3 -s -D -I "$CV_TMP/iperf3-mq.pid" >/dev/null 2>&1 &&
+	wait_for 20 n a bash -c "echo >/dev/tcp/10.77.0.2/5201"
+}
+# mq_share STREAMS: the smaller queue's share, in percent, of the bytes
+# that STREAMS TCP streams for 2 s sent through wa
+mq_share() {
+	local q1 q2 d1 d2
+	q1=$(queue_bytes 1:1) q2=$(queue_bytes 1:2)
+	n a iperf3 -c 10.77.0.2 -P "$1" -t 2 >"$CV_TMP/iperf3-mq.out" || return
+	d1=$(($(queue_bytes 1:1) - q1)) d2=$(($(queue_bytes 1:2) - q2))
+	log "$1 stream(s): wa's queues sent $d1 and $d2 bytes" >&2
+	echo $((100 * (d1 < d2 ? d1 : d2) / (d1 + d2)))
+}
+if check "a tunnel over a two-queue veth" mq_tunnel; then
+	share=$(mq_share 1)
+	check_ge "1 stream: at most 5% of the bytes on the other queue" \
+		$((5 - ${share:-100})) 0
+	check_ge "16 streams: each transmit queue carries at least 5%" \
+		"$(mq_share 16)" 5
+fi
+n b sh -c 'kill "$(cat "$1")"' sh "$CV_TMP/iperf3-mq.pid"
+
 # Inner flows spread over the CPUs with RPS on the tunnel device. Every
 # datagram of a tunnel has the same outer 5-tuple, so the hash that a NIC
 # puts on it (here RPS on va computes one, as RSS would) says nothing about
