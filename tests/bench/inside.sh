@@ -10,7 +10,8 @@
 #   crapvpn    this module
 #   wireguard  the kernel's WireGuard
 #   userspace  tests/userspace/crapvpn-userspace.py at both ends
-# and, only when named, crapvpn-nogso and crapvpn-nogro (see below).
+# and, only when named, crapvpn-nogso, crapvpn-nogro, fou-rps and
+# crapvpn-rps (see below).
 # Each tunnel's MTU fills a 1500-byte underlay packet (1500 minus its own
 # overhead), so every path sends the same packets on the veth.
 # Measured, in this order: ping RTT (idle), TCP one stream a->b and b->a,
@@ -116,6 +117,25 @@ up_crapvpn-nogso() { up_crapvpn && cv_features tso off gso off; }
 down_crapvpn-nogso() { down_crapvpn; }
 up_crapvpn-nogro() { up_crapvpn && cv_features gro off; }
 down_crapvpn-nogro() { down_crapvpn; }
+
+# Variants, also measured only when named: RPS over every CPU on the
+# tunnel device at both ends, so that each inner flow's stack work after
+# decapsulation runs on the CPU its hash picks, whichever CPU decapsulated
+# it (the veth backlog's: the sender's).
+#   fou-rps      fou, RPS on fou0
+#   crapvpn-rps  crapvpn, RPS on cv0
+rps_all() {
+	local mask ns
+	mask=$(printf %x $(((1 << $(nproc)) - 1)))
+	for ns in a b; do
+		n $ns sh -c "echo $mask >/sys/class/net/$1/queues/rx-0/rps_cpus" ||
+			return
+	done
+}
+up_fou-rps() { up_fou && rps_all fou0; }
+down_fou-rps() { down_fou; }
+up_crapvpn-rps() { up_crapvpn && rps_all cv0; }
+down_crapvpn-rps() { down_crapvpn; }
 
 up_wireguard() {
 	local ns

@@ -19,10 +19,14 @@ PATHS = ["veth", "fou", "crapvpn", "wireguard", "userspace"]
 # Ablations (tests/bench/inside.sh): shown only when measured; crapvpn over
 # one of them is what that technique buys.
 ABLATIONS = ["crapvpn-nogso", "crapvpn-nogro"]
+# Variants that add something to a path, shown only when measured: the
+# variant over its path is what that addition buys.
+VARIANTS = {"fou-rps": "fou", "crapvpn-rps": "crapvpn"}
 LABELS = {"veth": "veth (no tunnel)", "fou": "ipip over FOU",
           "crapvpn": "crapvpn", "wireguard": "WireGuard",
           "userspace": "userspace peer", "crapvpn-nogso": "crapvpn, no GSO",
-          "crapvpn-nogro": "crapvpn, no GRO"}
+          "crapvpn-nogro": "crapvpn, no GRO", "fou-rps": "FOU, RPS on fou0",
+          "crapvpn-rps": "crapvpn, RPS on cv0"}
 # metric: (column title, unit, higher is better)
 METRICS = {
     "tcp1_ab": ("TCP 1 a->b", "Mbit/s", True),
@@ -66,13 +70,17 @@ def main():
         conditions = [line.strip() for line in f if line.strip()]
 
     ablations = [p for p in ABLATIONS if p in results]
-    paths = PATHS + ablations
+    variants = [p for p in VARIANTS if p in results]
+    paths = PATHS + ablations + variants
+    pairs = [("crapvpn", other)
+             for other in ["fou", "wireguard", "userspace"] + ablations]
+    pairs += [(v, VARIANTS[v]) for v in variants]
     ratios = {}
-    for other in ["fou", "wireguard", "userspace"] + ablations:
-        ratios[f"crapvpn/{other}"] = {}
+    for top, bottom in pairs:
+        ratios[f"{top}/{bottom}"] = {}
         for m in METRICS:
-            a, b = results["crapvpn"].get(m), results[other].get(m)
-            ratios[f"crapvpn/{other}"][m] = a / b if a and b else None
+            a, b = results[top].get(m), results[bottom].get(m)
+            ratios[f"{top}/{bottom}"][m] = a / b if a and b else None
 
     w = 25
     lines = ["crapvpn benchmark"] + ["  " + c for c in conditions]
@@ -87,7 +95,7 @@ def main():
     lines.append("TCP retransmitted segments over the three TCP runs: " + ", ".join(
         f"{p} {fmt(results[p].get('tcp_retrans'))}" for p in paths))
     lines.append("")
-    lines.append("ratios (for the RTT, below 1 means crapvpn is faster)")
+    lines.append("ratios (for the RTT, below 1 means the first is faster)")
     for r, vals in ratios.items():
         lines.append(f"{r:<{w}}" + "".join(
             f"{'NA' if vals[m] is None else f'{vals[m]:.2f}':>13}"
