@@ -38,7 +38,8 @@ fail() {
 }
 
 # check MSG CMD...: passes when CMD succeeds; shows the end of its output
-# when it fails. check_show always shows it (summaries of oracles).
+# when it fails. check_show always shows it (summaries of oracles). Both
+# return CMD's status.
 check() {
 	_check 0 "$@"
 }
@@ -48,15 +49,17 @@ check_show() {
 }
 
 _check() {
-	local show=$1 msg=$2
+	local show=$1 msg=$2 rc=0
 	shift 2
-	if "$@" >"$CV_TMP/check.out" 2>&1; then
+	"$@" >"$CV_TMP/check.out" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
 		ok "$msg"
 	else
 		fail "$msg"
 		show=1
 	fi
 	[ "$show" = 0 ] || sed 's/^/#   /' "$CV_TMP/check.out" | tail -n 30
+	return "$rc"
 }
 
 # check_fails MSG CMD...: passes when CMD fails.
