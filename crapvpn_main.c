@@ -795,11 +795,15 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	skb_reserve(skb, headroom);
 	skb->dev = cv->dev;	/* the IPv4 tunnel core counts on skb->dev */
 	/*
-	 * Keep the inner flow's hash, as a single datagram does: the outer
-	 * 5-tuple is the tunnel's, so a hash of it would put every inner
-	 * flow on one transmit queue of a multiqueue underlay.
+	 * Keep what a single datagram, which reuses the inner skb, keeps:
+	 * the inner flow's hash (the outer 5-tuple is the tunnel's, so a
+	 * hash of it would put every inner flow on one transmit queue of a
+	 * multiqueue underlay), and the priority and mark that the
+	 * underlay's qdiscs and filters classify on.
 	 */
 	skb_copy_hash(skb, segs);
+	skb->priority = segs->priority;
+	skb->mark = segs->mark;
 	skb->len = bytes;
 	skb->data_len = bytes;
 	c.frag = skb_shinfo(skb)->frags;

@@ -87,16 +87,40 @@ mq_tunnel() {
 	n b iperf3 -s -D -I "$CV_TMP/iperf3-mq.pid" >/dev/null 2>&1 &&
 	wait_for 20 n a bash -c "echo >/dev/tcp/10.77.0.2/5201"
 }
-# mq_share STREAMS BYTES: the smaller queue's share, in percent, of the
-# bytes that STREAMS TCP streams sent through wa, BYTES in all
-mq_share() {
-	local q1 q2 d1 d2
+# wa_sent STREAMS BYTES: what wa's classes 1:1 and 1:2 sent while STREAMS
+# TCP streams sent BYTES in all through cv9
+wa_sent() {
+	local q1 q2
 	q1=$(queue_bytes 1:1) q2=$(queue_bytes 1:2)
 	n a iperf3 -c 10.77.0.2 -P "$1" -n "$2" >"$CV_TMP/iperf3-mq.out" ||
 		return
-	d1=$(($(queue_bytes 1:1) - q1)) d2=$(($(queue_bytes 1:2) - q2))
-	log "$1 stream(s): wa's queues sent $d1 and $d2 bytes" >&2
-	echo $((100 * (d1 < d2 ? d1 : d2) / (d1 + d2)))
+	echo $(($(queue_bytes 1:1) - q1)) $(($(queue_bytes 1:2) - q2))
+}
+# mq_share STREAMS BYTES: the smaller queue's share of it, in percent
+mq_share() {
+	local sent
+	sent=$(wa_sent "$1" "$2") || return
+	set -- "$1" $sent
+	log "$1 stream(s): wa's queues sent $2 and $3 bytes" >&2
+	echo $((100 * ($2 < $3 ? $2 : $3) / ($2 + $3)))
+}
+# The priority and mark of the inner packet, which the underlay's qdiscs
+# and filters classify on, stay on the outer one, for GSO batches too (the
+# priority is checked here). tc
+# gives cv9's packets priority 6, which prio on wa puts in band 1:1 (0
+# would go to 1:2); at least 95% of a TCP stream's bytes must go there.
+prio_setup() {
+	n a tc qdisc del dev wa root &&
+	n a tc qdisc add dev wa root handle 1: prio &&
+	n a tc qdisc add dev cv9 clsact &&
+	n a tc filter add dev cv9 egress matchall action skbedit priority 6
+}
+prio_share() {	# prio_share: band 1:1's share, in percent
+	local sent
+	sent=$(wa_sent 1 2M) || return
+	set -- $sent
+	log "priority 6: wa's bands 1:1 and 1:2 sent $1 and $2 bytes" >&2
+	echo $((100 * $1 / ($1 + $2)))
 }
 if check "a tunnel over a two-queue veth" mq_tunnel; then
 	share=$(mq_share 1 2M)
@@ -104,6 +128,13 @@ if check "a tunnel over a two-queue veth" mq_tunnel; then
 		$((5 - ${share:-100})) 0
 	check_ge "16 streams: each transmit queue carries at least 5%" \
 		"$(mq_share 16 4M)" 5
+	if modinfo sch_prio cls_matchall act_skbedit >/dev/null 2>&1; then
+		check "prio on wa, priority 6 on cv9's packets" prio_setup &&
+			check_ge "the outer packets keep the priority" \
+				"$(prio_share)" 95
+	else
+		log "no prio qdisc, matchall or skbedit: priority not checked"
+	fi
 fi
 n b sh -c 'kill "$(cat "$1")"' sh "$CV_TMP/iperf3-mq.pid"
 
