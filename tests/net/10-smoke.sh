@@ -106,9 +106,9 @@ mq_share() {
 }
 # The priority and mark of the inner packet, which the underlay's qdiscs
 # and filters classify on, stay on the outer one, for GSO batches too (the
-# priority is checked here). tc
-# gives cv9's packets priority 6, which prio on wa puts in band 1:1 (0
-# would go to 1:2); at least 95% of a TCP stream's bytes must go there.
+# priority is checked here). tc gives cv9's packets priority 6, which prio
+# on wa puts in band 1:1 (0 would go to 1:2); at least 95% of a TCP
+# stream's bytes must go there.
 prio_setup() {
 	n a tc qdisc del dev wa root &&
 	n a tc qdisc add dev wa root handle 1: prio &&
