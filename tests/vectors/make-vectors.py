@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Write the wire vectors, wire-vectors.jsonl beside this script.
+
+usage: make-vectors.py [--check] [FILE]
+
+The datagrams come from the tests' own userspace peer
+(tests/userspace/crapvpn-userspace.py: Cipher, encode), the inner packets
+from a seeded PRNG, so two runs write the same bytes. The cases, their names
+and their drop reasons are those of the 1.0 vectors in ../shared/vectors/.
+--check: write nothing; exit 1 if FILE differs from what would be written.
+"""
+import importlib.util
+import json
+import os
+import random
+import socket
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+cu = load("crapvpn_userspace",
+          os.path.join(TESTS, "userspace", "crapvpn-userspace.py"))
+# csum() and ipv4() (an IPv4 header with its checksum) of the bad-input test.
+cvsend = load("cvsend", os.path.join(TESTS, "net", "helpers", "cvsend.py"))
+
+SEED = 0x63726170
+KEY_LENGTHS = (1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 32, 33, 64, 255, 256, 1024)
+# Documentation addresses (RFC 5737, RFC 3849) that are local to no
+# namespace of the tests, so that no test's stack takes these for its own.
+SRC4, DST4 = "203.0.113.10", "203.0.113.20"
+SRC6, DST6 = "2001:db8:cafe::10", "2001:db8:cafe::20"
+TCP, UDP, ICMP, ICMP6, EXPERIMENTAL = 6, 17, 1, 58, 253
+
+# The drop reasons, word for word as in the 1.0 vectors: the tests map
+# them to verdicts by their opening words.
+SHORT = ("shorter than the 8-byte header (the reference receiver raises "
+         "struct.error and dies)")
+MAGIC = "magic is not 'crap'"
+NOT_IP = ("inner packet's version nibble is neither 4 nor 6 (TUN rejects "
+          "it; the reference receiver dies on the write error)")
+
+
+def with_csum(seg, at, pseudo=b"", zero_is=0):
+    """SEG with the Internet checksum of PSEUDO + SEG at offset AT."""
+    c = cvsend.csum(pseudo + seg) or zero_is
+    return seg[:at] + struct.pack("!H", c) + seg[at + 2:]
+
+
+def ip4(proto, seg, at=None):
+    """An IPv4 packet; the checksum of SEG at offset AT (pseudo-header
+    for TCP and UDP, none for ICMP)."""
+    if at is not None:
+        pseudo = b""
+        if proto != ICMP:
+            pseudo = (socket.inet_aton(SRC4) + socket.inet_aton(DST4) +
+                      struct.pack("!xBH", proto, len(seg)))
+        seg = with_csum(seg, at, pseudo, 0xFFFF if proto == UDP else 0)
+    return cvsend.ipv4(SRC4, DST4, proto, seg, ident=0x1234)
+
+
+def ip6(nh, seg, at):
+    """An IPv6 packet; the checksum of SEG (with its pseudo-header) at AT."""
+    src, dst = (socket.inet_pton(socket.AF_INET6, a) for a in (SRC6, DST6))
+    pseudo = src + dst + struct.pack("!IxxxB", len(seg), nh)
+    seg = with_csum(seg, at, pseudo, 0xFFFF if nh == UDP else 0)
+    return struct.pack("!IHBB", 6 << 28, len(seg), nh, 64) + src + dst + seg
+
+
+def udp(rnd, size):
+    return struct.pack("!HHHH", 40000, 9, size, 0) + rnd.randbytes(size - 8)
+
+
+def packets(rnd):
+    """The six inner packets of the accept vectors, by name."""
+    echo = struct.pack("!BBHHH", 8, 0, 0, 0xBEEF, 1) + rnd.randbytes(56)
+    echo6 = struct.pack("!BBHHH", 128, 0, 0, 0xBEEF, 1) + rnd.randbytes(56)
+    tcp = (struct.pack("!HHIIBBHHH", 443, 51000, rnd.getrandbits(32),
+                       rnd.getrandbits(32), 5 << 4, 0x18, 501, 0, 0) +
+           rnd.randbytes(1460))
+    return {
+        "ipv4-icmp-echo-84": ip4(ICMP, echo, 2),
+        "ipv4-tcp-like-1500": ip4(TCP, tcp, 16),
+        "ipv4-min-20": ip4(EXPERIMENTAL, b""),
+        "ipv6-icmp6-104": ip6(ICMP6, echo6, 2),
+        "ipv6-max-1500": ip6(UDP, udp(rnd, 1460), 6),
+        "ipv4-big-9000": ip4(UDP, udp(rnd, 8980), 6),
+    }
+
+
+def vector(name, key, datagram, plaintext=None, reason=None):
+    v = {"name": name, "key": key.hex(),
+         "plaintext": plaintext.hex() if plaintext is not None else None,
+         "datagram": datagram.hex(),
+         "expect": "accept" if reason is None else "drop"}
+    if reason is not None:
+        v["reason"] = reason
+    return v
+
+
+def drops(rnd, key, pt):
+    """The drop vectors, made from PT (an inner packet) sealed with KEY."""
+    dg = cu.encode(cu.Cipher(key), pt)
+    n = len(pt)
+    # A wrong key that makes the right one decrypt to no IP version.
+    while True:
+        wrong = cu.encode(cu.Cipher(rnd.randbytes(len(key))), pt)
+        if (wrong[8] ^ key[0]) >> 4 not in (4, 6):
+            break
+    return [
+        ("empty-datagram", b"", SHORT),
+        ("short-4", dg[:4], SHORT),
+        ("short-7", dg[:7], SHORT),
+        ("bad-magic", b"CRAP" + dg[4:], MAGIC),
+        ("bad-magic-1bit", bytes([dg[0] ^ 1]) + dg[1:], MAGIC),
+        ("length-too-big", dg[:4] + struct.pack("!H", n + 1) + dg[6:],
+         "length field larger than the ciphertext"),
+        ("length-too-small", dg[:4] + struct.pack("!H", n - 1) + dg[6:],
+         "length field smaller than the ciphertext"),
+        ("truncated-ciphertext", dg[:-1],
+         "ciphertext shorter than the length field"),
+        ("trailing-garbage", dg + b"\0",
+         "ciphertext longer than the length field"),
+        ("header-only-zero-length", b"crap\0\0\0\0",
+         "empty inner packet (the reference receiver writes nothing)"),
+        ("inner-not-ip", cu.encode(cu.Cipher(key), bytes(40)), NOT_IP),
+        ("inner-wrong-key", wrong,
+         "decrypted with the right key this is not an IP packet"),
+    ]
+
+
+def make():
+    rnd = random.Random(SEED)
+    pkts = packets(rnd)
+    keys = {n: rnd.randbytes(n) for n in KEY_LENGTHS}
+    out = []
+    for n, key in keys.items():
+        cipher = cu.Cipher(key)
+        for name, pt in pkts.items():
+            out.append(vector(f"{name}/key{n}", key, cu.encode(cipher, pt),
+                              pt))
+    key, echo = keys[4], pkts["ipv4-icmp-echo-84"]
+    dg = cu.encode(cu.Cipher(key), echo)
+    out.append(vector("reserved-bytes-nonzero-accepted", key,
+                      dg[:6] + b"\xff\xee" + dg[8:], echo))
+    for name, datagram, reason in drops(rnd, key, echo):
+        out.append(vector(name, key, datagram, reason=reason))
+    return "".join(json.dumps(v) + "\n" for v in out).encode()
+
+
+def main(argv):
+    check = "--check" in argv
+    args = [a for a in argv if a != "--check"]
+    path = args[0] if args else os.path.join(HERE, "wire-vectors.jsonl")
+    data = make()
+    if not check:
+        with open(path, "wb") as f:
+            f.write(data)
+        print(f"{len(data.splitlines())} vectors in {path}")
+        return 0
+    try:
+        with open(path, "rb") as f:
+            same = f.read() == data
+    except OSError as e:
+        print(f"make-vectors.py --check: {e}", file=sys.stderr)
+        return 1
+    if not same:
+        print(f"make-vectors.py --check: {path} is not what this script "
+              "writes; run tests/vectors/make-vectors.py", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
