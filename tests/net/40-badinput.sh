@@ -12,12 +12,13 @@
 # datagrams reaches a's ports while counters are compared.
 #
 # Knobs: CV_FUZZ_COUNT (10000), CV_FUZZ6_COUNT (2000, over IPv6),
-# CV_FUZZ_SEED (random, printed), CV_VECTORS (the shared vectors file).
+# CV_FUZZ_SEED (random, printed), CV_VECTORS (the vectors file,
+# tests/vectors/wire-vectors.jsonl).
 . "$(dirname "$0")/lib.sh"
 
 PY=${PY:-python3}
 HELPERS=$CV_ROOT/tests/net/helpers
-VECTORS=${CV_VECTORS:-$CV_ROOT/../shared/vectors/wire-vectors.jsonl}
+VECTORS=${CV_VECTORS:-$CV_ROOT/tests/vectors/wire-vectors.jsonl}
 FUZZ_COUNT=${CV_FUZZ_COUNT:-10000}
 FUZZ6_COUNT=${CV_FUZZ6_COUNT:-2000}
 FUZZ_SEED=${CV_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Userspace unit test of crapvpn_wire.c: the shared wire vectors, then edge
+ * Userspace unit test of crapvpn_wire.c: the wire vectors, then edge
  * cases against a naive reference XOR.
  *
  * usage: test_wire [VECTORS.jsonl] [SEED]
@@ -662,7 +662,7 @@ static void run_header_edges(void)
 
 int main(int argc, char **argv)
 {
-	const char *vectors = argc > 1 ? argv[1] : "../../../shared/vectors/wire-vectors.jsonl";
+	const char *vectors = argc > 1 ? argv[1] : "../vectors/wire-vectors.jsonl";
 	int vec_err;
 
 	if (argc > 2)

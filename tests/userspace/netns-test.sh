@@ -7,7 +7,7 @@
 # usage: netns-test.sh [VECTORS.jsonl]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-vectors=${1:-$here/../../../shared/vectors/wire-vectors.jsonl}
+vectors=${1:-$here/../vectors/wire-vectors.jsonl}
 # The system python if there is one: a version manager's shim can take
 # seconds to start, and only the standard library is used.
 python=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Unit test of crapvpn-userspace.py's encode/decode against the wire vectors.
 
-usage: test_userspace.py [VECTORS.jsonl]   (default: shared/ beside the repo)
+usage: test_userspace.py [VECTORS.jsonl]   (default: tests/vectors/)
 """
 import contextlib
 import importlib.util
@@ -13,8 +13,7 @@ import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VECTORS = os.path.join(HERE, "..", "..", "..", "shared", "vectors",
-                       "wire-vectors.jsonl")
+VECTORS = os.path.join(HERE, "..", "vectors", "wire-vectors.jsonl")
 
 _spec = importlib.util.spec_from_file_location(
     "crapvpn_userspace", os.path.join(HERE, "crapvpn-userspace.py"))
