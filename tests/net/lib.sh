@@ -37,6 +37,19 @@ fail() {
 	CV_FAILED=1
 }
 
+# need CMD...: the test runs these commands. If any is missing, it fails
+# once, up front, naming them, and the test stops there (instead of failing
+# checks later for a reason they do not show).
+need() {
+	local c missing=()
+	for c; do
+		command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	fail "$(basename "$0" .sh): needs ${missing[*]} (run tests/setup-host.sh)"
+	finish
+}
+
 # check MSG CMD...: passes when CMD succeeds; shows the end of its output
 # when it fails. check_show always shows it (summaries of oracles). Both
 # return CMD's status.
