@@ -7,6 +7,7 @@
 # mode of the old userspace crapvpn (-k HEX -p PEER LOCAL_IP PEER_IP), one
 # instance per namespace, pinging each other over IPv4 and IPv6 underlays.
 . "$(dirname "$0")/lib.sh"
+need xxd
 
 PY=${PY:-python3}
 HELPERS=$CV_ROOT/tests/net/helpers

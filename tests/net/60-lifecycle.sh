@@ -14,6 +14,7 @@
 # kernel log, which the runner checks). Commands that could hang on RTNL
 # run under timeout.
 . "$(dirname "$0")/lib.sh"
+need sysctl
 
 PY=${PY:-python3}
 HELPERS=$CV_ROOT/tests/net/helpers
