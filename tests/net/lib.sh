@@ -37,6 +37,13 @@ fail() {
 	CV_FAILED=1
 }
 
+# skip MSG: a check that cannot run here (say why in MSG). Counted as a
+# skip, never as a pass; the runner lists the skips before its count.
+skip() {
+	printf 'skip - %s\n' "$*"
+	echo "skip $*" >>"$CV_RESULTS"
+}
+
 # need CMD...: the test runs these commands. If any is missing, it fails
 # once, up front, naming them, and the test stops there (instead of failing
 # checks later for a reason they do not show).
@@ -354,13 +361,18 @@ tap() {
 	[ $rc -eq 0 ] || fail "the helper exited with status $rc"
 }
 
+# snmp NS PROTO FIELD: a counter of /proc/net/snmp (PROTO: Ip, Tcp, Udp...).
+snmp() {
+	n "$1" awk -v p="$2:" -v k="$3" '$1 == p {
+		if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
+		else print $col[k] }' /proc/net/snmp
+}
+
 # udp_snmp NS FIELD [6]: a Udp counter of /proc/net/snmp (Udp6 of snmp6).
 udp_snmp() {
 	if [ "${3:-}" = 6 ]; then
 		n "$1" awk -v k="Udp6$2" '$1 == k { print $2 }' /proc/net/snmp6
 	else
-		n "$1" awk -v k="$2" '$1 == "Udp:" {
-			if (!h) { for (i = 2; i <= NF; i++) col[$i] = i; h = 1 }
-			else print $col[k] }' /proc/net/snmp
+		snmp "$1" Udp "$2"
 	fi
 }
