@@ -412,7 +412,9 @@ static int crapvpn_inner_proto(struct sk_buff *skb)
 /*
  * The socket's encap_rcv hook. It consumes every datagram (returns 0), so
  * nothing is ever queued on the socket itself; the UDP checksum has been
- * verified already.
+ * verified already. That checksum covers the ciphertext in transit only:
+ * a packet XORed with the wrong key, or damaged before the peer's XOR,
+ * passes it. So the inner checksums are left to the stack to verify.
  */
 static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 {
@@ -420,7 +422,6 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 	enum crapvpn_hdr_verdict verdict;
 	struct sk_buff *plain;
 	unsigned int len;
-	u8 csum;
 	int why;
 
 	if (!cv)	/* not attached yet, or being released */
@@ -441,12 +442,6 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 		why = CRAPVPN_DROP_RX_DOWN;
 		goto drop;
 	}
-	/*
-	 * A UDP checksum that was there and held covers the ciphertext, so
-	 * the packet is what the peer sent, inner checksums and all: no need
-	 * to verify those again. Without one (IPv4 allows 0), they must be.
-	 */
-	csum = udp_hdr(skb)->check ? CHECKSUM_UNNECESSARY : CHECKSUM_NONE;
 	__skb_pull(skb, sizeof(struct udphdr) + CRAPVPN_HDR_LEN);
 
 	plain = crapvpn_open(cv, rcu_dereference(cv->conf)->ks, skb);
@@ -466,10 +461,17 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 	 * steer all inner flows to one CPU. Let them hash the inner packet.
 	 */
 	skb_clear_hash(skb);
+	/*
+	 * The underlay's receive queue is no queue of this device: left
+	 * recorded, it makes RPS give up on the packet.
+	 */
+	skb_set_queue_mapping(skb, 0);
 	skb->dev = cv->dev;
 	skb->pkt_type = PACKET_HOST;
-	skb->ip_summed = csum;
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->csum_valid = 0;
 	skb->csum_level = 0;
+	skb->encapsulation = 0;
 	skb_reset_network_header(skb);
 	skb_reset_mac_header(skb);
 	skb_reset_mac_len(skb);

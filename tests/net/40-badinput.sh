@@ -3,8 +3,8 @@
 # dropped and counted under its own `ethtool -S` counter (and folded into
 # rx_errors of `ip -s link`), the accept vectors are received, a flood
 # of random and mutated datagrams leaves no datagram unaccounted, nothing
-# queued on the socket, a clean kernel log and a working tunnel, and the
-# outer UDP checksum decides whether inner checksums are checked.
+# queued on the socket, a clean kernel log and a working tunnel, and inner
+# checksums are checked whatever the outer UDP checksum says.
 #
 # Namespace b sends raw UDP datagrams (tests/net/helpers/cvsend.py) to the
 # port of a's devices: cv4 (IPv4 socket, port 1337) and cv6 (IPv6 socket,
@@ -199,13 +199,17 @@ check_eq "cv6 down: a valid datagram dropped as rx_drop_down, in rx_dropped" \
 	"$(delta "$CV_TMP/d0" "$CV_TMP/d1")" "rx_drop_down=1 rx_dropped=1"
 check "set a's cv6 up again" ipa link set cv6 up
 
-# Outer checksums. A right one covers the ciphertext, so it stands for the
-# inner packet's own sums, which are not checked again (the README says
-# why); a zero one, which IPv4 allows, stands for nothing, so the stack
-# checks them; a wrong one, or over IPv6 a zero one, never reaches the
-# device. b sends each case from a raw socket to a's cv4 or cv6, carrying
-# a UDP packet to port 5599 of a's inner address, where a listens.
-# csum_send 4|6 OUTER INNER TEXT
+# Checksums. The outer UDP checksum covers the ciphertext in transit only:
+# a packet XORed with the wrong key, or damaged before the peer's XOR,
+# passes it. So the inner packet's own checksums are always checked by
+# the stack, whatever the outer one says. A wrong outer checksum, or over
+# IPv6 a zero one, never reaches the device. b sends each case from a raw
+# socket to a's cv4 or cv6, carrying a UDP packet to port 5599 of a's
+# inner address, where a listens, or a TCP SYN to port 5599, where nothing
+# listens (a right one is answered with a reset, through cv4). Each case
+# runs in place and, while a packet socket on va holds a clone of every
+# datagram (helpers/lazytap.py), on the copy path.
+# csum_send 4|6 OUTER INNER PROTO TEXT
 csum_send() {
 	local fam=$1
 	shift
@@ -216,52 +220,77 @@ csum_send() {
 	fi
 	n b "$PY" "$HELPERS/cvsend.py" csum "$1" "$2" "$3" --key "$KEY" \
 		--inner-src "$4" --inner-dst "$5" --inner-port 5599 \
-		--outer "$6" --inner "$7" "$8"
+		--outer "$6" --inner "$7" --proto "$8" "$9"
 }
 # moved_by NS DEV OLD N: rx_packets of DEV grew by N or more.
 moved_by() {
 	[ $(($(link_stat "$1" "$2" rx_packets) - $3)) -ge "$4" ]
 }
+# csum_cases PATH: every case, the texts tagged with PATH.
+csum_cases() {
+	local fam outer inner proto
+	while read -r fam outer inner proto; do
+		check "b sends over IPv$fam: outer checksum $outer, inner $proto $inner ($1)" \
+			csum_send "$fam" "$outer" "$inner" "$proto" "$fam-$outer-$inner-$1"
+	done <<'CASES'
+4 good good udp
+4 good bad udp
+4 zero good udp
+4 zero bad udp
+4 bad good udp
+6 zero good udp
+6 good good udp
+6 good bad udp
+4 good bad tcp
+6 good bad tcp
+CASES
+}
 rx4=$(link_stat a cv4 rx_packets)
 rx6=$(link_stat a cv6 rx_packets)
 ce4=$(udp_snmp a InCsumErrors)
 ce6=$(udp_snmp a InCsumErrors 6)
+cet=$(snmp a Tcp InCsumErrors)
 n a "$PY" "$HELPERS/cvsend.py" listen 0.0.0.0 5599 "$CV_TMP/csum-got" \
 	--until last --seconds 600 &
 listener=$!
 wait_for 20 eval 'n a ss -u -l -n -H "sport = :5599" | grep -q .'
-while read -r fam outer inner; do
-	check "b sends over IPv$fam: outer checksum $outer, inner $inner" \
-		csum_send "$fam" "$outer" "$inner" "$fam-$outer-$inner"
-done <<'CASES'
-4 good good
-4 good bad
-4 zero good
-4 zero bad
-4 bad good
-6 zero good
-6 good good
-CASES
+csum_cases inplace
+bg n a "$PY" "$HELPERS/lazytap.py" va "$CV_TMP/csum-lazy.pcap" \
+	"$CV_TMP/csum-lazy.stop" --incoming
+check "a packet socket on a's va holds clones" \
+	wait_for 20 test -e "$CV_TMP/csum-lazy.pcap.ready"
+csum_cases copy
 # All handled before "last" goes out: it ends the listening.
-wait_for 30 eval 'moved_by a cv4 $rx4 4 && moved_by a cv6 $rx6 1 &&
-	[ $(($(udp_snmp a InCsumErrors) - ce4)) -ge 2 ] &&
-	[ $(($(udp_snmp a InCsumErrors 6) - ce6)) -ge 1 ]'
-check "b sends the last one" csum_send 4 good good last
+wait_for 30 eval 'moved_by a cv4 $rx4 10 && moved_by a cv6 $rx6 6 &&
+	[ $(($(udp_snmp a InCsumErrors) - ce4)) -ge 8 ] &&
+	[ $(($(udp_snmp a InCsumErrors 6) - ce6)) -ge 2 ] &&
+	[ $(($(snmp a Tcp InCsumErrors) - cet)) -ge 4 ]'
+touch "$CV_TMP/csum-lazy.stop"
+wait_for 20 test -e "$CV_TMP/csum-lazy.pcap.done"
+check_ge "the packet socket held the copy-path datagrams" \
+	"$(tcpdump -r "$CV_TMP/csum-lazy.pcap" -n udp 2>/dev/null | wc -l)" 10
+tx4=$(link_stat a cv4 tx_packets)
+check "b sends a TCP SYN with a right checksum" csum_send 4 good good tcp syn
+check "a answers it through cv4" \
+	wait_for 20 eval '[ "$(link_stat a cv4 tx_packets)" -gt "$tx4" ]'
+check "b sends the last one" csum_send 4 good good udp last
 wait_for 30 grep -qx last "$CV_TMP/csum-got"
 check "a's listener got the last one" grep -qx last "$CV_TMP/csum-got"
 kill "$listener" 2>/dev/null
 wait "$listener" 2>/dev/null
-check_eq "delivered: right outer sum (inner sums taken on trust), or zero outer and right inner" \
+check_eq "delivered: right inner sums under a right or zero outer one, on both paths" \
 	"$(sort "$CV_TMP/csum-got" | tr '\n' ' ')" \
-	"4-good-bad 4-good-good 4-zero-good 6-good-good last "
-check_eq "cv4 received all but the wrong outer sum" \
-	$(($(link_stat a cv4 rx_packets) - rx4)) 5
-check_eq "cv6 received all but the zero outer sum" \
-	$(($(link_stat a cv6 rx_packets) - rx6)) 1
-check_eq "Udp InCsumErrors: the wrong outer sum and, under a zero one, the wrong inner" \
-	$(($(udp_snmp a InCsumErrors) - ce4)) 2
-check_eq "Udp6 InCsumErrors: the zero outer sum" \
-	$(($(udp_snmp a InCsumErrors 6) - ce6)) 1
+	"4-good-good-copy 4-good-good-inplace 4-zero-good-copy 4-zero-good-inplace 6-good-good-copy 6-good-good-inplace last "
+check_eq "cv4 received all but the wrong outer sums" \
+	$(($(link_stat a cv4 rx_packets) - rx4)) 12
+check_eq "cv6 received all but the zero outer sums" \
+	$(($(link_stat a cv6 rx_packets) - rx6)) 6
+check_eq "Udp InCsumErrors: wrong outer sums, and wrong inner ones under any outer sum" \
+	$(($(udp_snmp a InCsumErrors) - ce4)) 8
+check_eq "Udp6 InCsumErrors: the zero outer sums" \
+	$(($(udp_snmp a InCsumErrors 6) - ce6)) 2
+check_eq "Tcp InCsumErrors: the wrong inner sums under right outer ones" \
+	$(($(snmp a Tcp InCsumErrors) - cet)) 4
 
 check_eq "ip -s link rx errors of cv4 == sysfs rx_errors" \
 	"$(ip_s_rx_errors a cv4)" "$(link_stat a cv4 rx_errors)"

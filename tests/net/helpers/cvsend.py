@@ -10,10 +10,12 @@
   cvsend.py valid KEYHEX [SEED]
       Prints the hex of one well-formed datagram (an IPv4 packet inside).
   cvsend.py csum SRC HOST PORT --key HEX --outer good|zero|bad
-                 --inner good|bad --inner-src A --inner-dst B --inner-port P TEXT
+                 --inner good|bad --inner-src A --inner-dst B --inner-port P
+                 [--proto udp|tcp] TEXT
       Sends, from a raw socket bound to SRC, one datagram whose outer UDP
       checksum is right, zero or wrong, carrying an IPv4 UDP packet A -> B:P
-      with TEXT as payload and an inner UDP checksum right or wrong.
+      with TEXT as payload and an inner UDP checksum right or wrong (with
+      --proto tcp: a TCP SYN A -> B:P, its checksum right or wrong).
   cvsend.py flows HOST PORT --key HEX --inner-src A --inner-dst B
                  --inner-port P --count N
       Sends N datagrams from one UDP socket, so with one outer 5-tuple;
@@ -149,33 +151,49 @@ def mutate(rng, key):
     return d[:rng.randrange(HDR)]
 
 
-def udp_csum(src, dst, udp):
-    """The UDP checksum of UDP (header with check 0, and payload) from SRC
-    to DST, 0 sent as 0xffff."""
+def l4_csum(src, dst, proto, seg):
+    """The checksum of SEG (UDP or TCP, its check field 0) from SRC to DST,
+    0 sent as 0xffff."""
     if family_of(src) == socket.AF_INET6:
         pseudo = (socket.inet_pton(socket.AF_INET6, src) +
                   socket.inet_pton(socket.AF_INET6, dst) +
-                  struct.pack("!IxxxB", len(udp), socket.IPPROTO_UDP))
+                  struct.pack("!IxxxB", len(seg), proto))
     else:
         pseudo = (socket.inet_aton(src) + socket.inet_aton(dst) +
-                  struct.pack("!xBH", socket.IPPROTO_UDP, len(udp)))
-    return csum(pseudo + udp) or 0xffff
+                  struct.pack("!xBH", proto, len(seg)))
+    return csum(pseudo + seg) or 0xffff
+
+
+def with_check(seg, at, good, check):
+    """SEG with the checksum at offset AT: GOOD, "zero" or a wrong one."""
+    value = {"good": good, "zero": 0, "bad": good ^ 0x0101 or 0x0202}[check]
+    return seg[:at] + struct.pack("!H", value) + seg[at + 2:]
 
 
 def udp_datagram(src, dst, sport, dport, payload, check):
     """A UDP header and PAYLOAD; CHECK: "good", "zero" or "bad"."""
     udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    good = udp_csum(src, dst, udp)
-    value = {"good": good, "zero": 0,
-             "bad": good ^ 0x0101 or 0x0202}[check]
-    return udp[:6] + struct.pack("!H", value) + udp[8:]
+    return with_check(udp, 6, l4_csum(src, dst, socket.IPPROTO_UDP, udp),
+                      check)
+
+
+def tcp_syn(src, dst, sport, dport, check):
+    """A TCP SYN; CHECK: "good" or "bad"."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02,
+                      65535, 0, 0)
+    return with_check(tcp, 16, l4_csum(src, dst, socket.IPPROTO_TCP, tcp),
+                      check)
 
 
 def cmd_csum(args):
-    inner_udp = udp_datagram(args.inner_src, args.inner_dst, 40001,
-                             args.inner_port, args.text.encode(), args.inner)
-    inner = ipv4(args.inner_src, args.inner_dst, socket.IPPROTO_UDP,
-                 inner_udp)
+    if args.proto == "tcp":
+        seg = tcp_syn(args.inner_src, args.inner_dst, 40001,
+                      args.inner_port, args.inner)
+    else:
+        seg = udp_datagram(args.inner_src, args.inner_dst, 40001,
+                           args.inner_port, args.text.encode(), args.inner)
+    inner = ipv4(args.inner_src, args.inner_dst,
+                 getattr(socket, "IPPROTO_" + args.proto.upper()), seg)
     outer = udp_datagram(args.src, args.host, 40000, args.port,
                          seal(bytes.fromhex(args.key), inner), args.outer)
     # A raw socket of protocol UDP: the kernel writes the IP header and
@@ -301,6 +319,7 @@ def main():
     c.add_argument("--inner-src", required=True)
     c.add_argument("--inner-dst", required=True)
     c.add_argument("--inner-port", type=int, required=True)
+    c.add_argument("--proto", choices=["udp", "tcp"], default="udp")
     c.add_argument("text")
     fl = sub.add_parser("flows")
     fl.add_argument("host")
