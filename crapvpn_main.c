@@ -639,35 +639,42 @@ static int crapvpn_route6(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 }
 
 /*
- * Turn an inner packet into the datagram payload: header plus XORed copy.
- * The XOR writes in place only into a private, linear buffer; anything a
- * clone may share (TCP keeps one for retransmission, packet sockets hold
- * others, GSO segments share pages) is copied first.
+ * Turn an inner packet into the datagram payload: header plus XORed copy,
+ * in the inner skb itself. It stays the sender's: TCP Small Queues, fq
+ * pacing and transmit timestamps follow it down to the underlay. The XOR
+ * writes only into a private, linear buffer; anything a clone may share
+ * (TCP keeps one for retransmission, packet sockets hold others, GSO
+ * segments share pages) is copied into a new head first, in one go.
  */
 static struct sk_buff *crapvpn_seal(const struct crapvpn_conf *conf,
 				    struct sk_buff *skb, unsigned int headroom)
 {
 	unsigned int len = skb->len;
+	int grow = max_t(int, headroom - skb_headroom(skb), 0);
 
-	if (skb_shared(skb) || skb_cloned(skb) || skb_is_nonlinear(skb) ||
-	    skb_headroom(skb) < headroom) {
-		struct sk_buff *copy = skb_copy_expand(skb, headroom, 0,
-						       GFP_ATOMIC);
-
-		consume_skb(skb);
-		if (!copy)
-			return NULL;
-		skb = copy;
-	}
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)) {
-		kfree_skb(skb);
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb)
 		return NULL;
-	}
+	if ((skb_cloned(skb) || skb_is_nonlinear(skb) || grow) &&
+	    (pskb_expand_head(skb, grow, skb->data_len, GFP_ATOMIC) ||
+	     !__pskb_pull_tail(skb, skb->data_len)))
+		goto free;
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		goto free;
 	crapvpn_xor_inplace(conf->ks, skb->data, len);
+	/*
+	 * Offload state of the inner packet describes headers that are
+	 * ciphertext now: a NIC must not be offered an inner checksum.
+	 */
+	skb->encapsulation = 0;
 	skb_reset_inner_network_header(skb);	/* for tunnel tx stats */
 	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len);
 	skb->ip_summed = CHECKSUM_NONE;
 	return skb;
+
+free:
+	kfree_skb(skb);
+	return NULL;
 }
 
 static unsigned int crapvpn_headroom(const struct crapvpn_conf *conf,
@@ -770,6 +777,44 @@ static unsigned int crapvpn_batch(const struct crapvpn_conf *conf,
 }
 
 /*
+ * Makes @skb the sender's in place of the @n segments at @segs: their
+ * socket, their destructor, a transmit stamp asked for, and what they hold
+ * of the socket's send memory, adjusted to @skb's size (tcp_gso_segment() spreads the same
+ * over the segments). After skb_gso_segment() a segment with a
+ * destructor has tcp_wfree() or sock_wfree(): both release truesize.
+ */
+static void crapvpn_take_owner(struct sk_buff *skb, struct sk_buff *segs,
+			       unsigned int n)
+{
+	struct sock *sk = segs->sk;
+	struct sk_buff *seg;
+	int delta = skb->truesize;
+	unsigned int i;
+
+	if (!sk || !segs->destructor)
+		return;
+	for (i = 0, seg = segs; i < n; i++, seg = seg->next)
+		if (seg->sk != sk || seg->destructor != segs->destructor)
+			return;
+	skb->sk = sk;
+	skb->destructor = segs->destructor;
+	for (i = 0, seg = segs; i < n; i++, seg = seg->next) {
+		/* TCP asks one segment of a burst for a transmit stamp. */
+		if (skb_shinfo(seg)->tx_flags & SKBTX_ANY_TSTAMP) {
+			skb_shinfo(skb)->tx_flags |= skb_shinfo(seg)->tx_flags;
+			skb_shinfo(skb)->tskey = skb_shinfo(seg)->tskey;
+		}
+		delta -= seg->truesize;
+		seg->sk = NULL;
+		seg->destructor = NULL;
+	}
+	if (delta > 0)
+		refcount_add(delta, &sk->sk_wmem_alloc);
+	else if (delta < 0)
+		WARN_ON_ONCE(refcount_sub_and_test(-delta, &sk->sk_wmem_alloc));
+}
+
+/*
  * Sends @n segments as one UDP GSO skb of @bytes: every datagram is one
  * header plus one XORed segment, exactly what crapvpn_send_one() would have
  * sent, but the IP and UDP output paths and the underlay device handle them
@@ -806,6 +851,7 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	skb_copy_hash(skb, segs);
 	skb->priority = segs->priority;
 	skb->mark = segs->mark;
+	crapvpn_take_owner(skb, segs, n);
 	skb->len = bytes;
 	skb->data_len = bytes;
 	c.frag = skb_shinfo(skb)->frags;

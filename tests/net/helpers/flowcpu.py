@@ -5,6 +5,10 @@
         flow i is port PORT+i at LOCAL and at PEER: touch READY, wait
         (10 s at most) for a datagram of each flow, then print each
         flow's CPU (SO_INCOMING_CPU), one a line
+  flowcpu.py send LOCAL PEER PORT N
+        one datagram on each flow, each from its own connected socket,
+        so that each flow has its own transmit hash (a tunnel that keeps
+        it spreads the flows over a multiqueue underlay's queues)
 
 The CPU a socket reports is the one that ran its receive path: with RPS on
 the receiving device, the one that the flow's hash chose. UDP records it
@@ -45,10 +49,15 @@ def recv(socks, ready):
 
 
 def main():
-    if len(sys.argv) != 7 or sys.argv[1] != "recv":
+    if len(sys.argv) == 7 and sys.argv[1] == "recv":
+        local, peer, port, n, ready = sys.argv[2:]
+        recv(flows(local, peer, int(port), int(n)), ready)
+    elif len(sys.argv) == 6 and sys.argv[1] == "send":
+        local, peer, port, n = sys.argv[2:]
+        for i, s in enumerate(flows(local, peer, int(port), int(n))):
+            s.send(b"flow %d" % i)
+    else:
         sys.exit(__doc__.strip())
-    local, peer, port, n, ready = sys.argv[2:]
-    recv(flows(local, peer, int(port), int(n)), ready)
 
 
 main()
