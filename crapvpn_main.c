@@ -494,8 +494,7 @@ free:
 
 static struct socket *crapvpn_sock_open(struct net *net,
 					const struct crapvpn_params *p,
-					struct crapvpn_dev *cv,
-					struct netlink_ext_ack *extack)
+					struct crapvpn_dev *cv)
 {
 	struct udp_tunnel_sock_cfg tunnel = {
 		.sk_user_data = cv,
@@ -520,13 +519,6 @@ static struct socket *crapvpn_sock_open(struct net *net,
 	}
 
 	err = udp_sock_create(net, &cfg, &sock);
-	if (err == -EADDRINUSE)
-		NL_SET_ERR_MSG(extack, "crapvpn: the UDP port is already in use");
-	else if (err == -EADDRNOTAVAIL)
-		NL_SET_ERR_MSG(extack,
-			       "crapvpn: the local address is not one of this host's");
-	else if (err)
-		NL_SET_ERR_MSG(extack, "crapvpn: cannot open the UDP socket");
 	if (err)
 		return ERR_PTR(err);
 
@@ -540,6 +532,20 @@ static struct socket *crapvpn_sock_open(struct net *net,
 	 * checksum computed in software, a pass over every byte for nothing.
 	 */
 	inet_dec_convert_csum(sock->sk);
+	return sock;
+}
+
+/* Says why crapvpn_sock_open() failed, if it did; returns @sock. */
+static struct socket *crapvpn_sock_err(struct socket *sock,
+				       struct netlink_ext_ack *extack)
+{
+	if (PTR_ERR_OR_ZERO(sock) == -EADDRINUSE)
+		NL_SET_ERR_MSG(extack, "crapvpn: the UDP port is already in use");
+	else if (PTR_ERR_OR_ZERO(sock) == -EADDRNOTAVAIL)
+		NL_SET_ERR_MSG(extack,
+			       "crapvpn: the local address is not one of this host's");
+	else if (IS_ERR(sock))
+		NL_SET_ERR_MSG(extack, "crapvpn: cannot open the UDP socket");
 	return sock;
 }
 
@@ -1237,7 +1243,8 @@ static int crapvpn_create(struct net *src_net, struct net_device *dev,
 	 * with nothing created; the socket drops what it receives until
 	 * the device is attached to it below.
 	 */
-	sock = crapvpn_sock_open(src_net, &conf->p, NULL, extack);
+	sock = crapvpn_sock_err(crapvpn_sock_open(src_net, &conf->p, NULL),
+				extack);
 	if (IS_ERR(sock)) {
 		crapvpn_conf_free(conf);
 		return PTR_ERR(sock);
@@ -1278,29 +1285,30 @@ static int crapvpn_newlink(struct net *src_net, struct net_device *dev,
 /*
  * Rebinds the socket for @p. Binding the new socket first keeps the old
  * one if that fails; only a rebind on the very same port must close the
- * old socket first, and reopens it if the new bind fails.
+ * old socket first, and reopens it if the new bind fails. Only the final
+ * failure is reported: a success must not come with an error message.
  */
 static struct socket *crapvpn_rebind(struct crapvpn_dev *cv,
 				     const struct crapvpn_params *old,
 				     const struct crapvpn_params *p,
 				     struct netlink_ext_ack *extack)
 {
-	struct socket *sock = crapvpn_sock_open(cv->net, p, cv, extack);
+	struct socket *sock = crapvpn_sock_open(cv->net, p, cv);
 	struct socket *prev;
 
 	if (!IS_ERR(sock) || PTR_ERR(sock) != -EADDRINUSE ||
 	    old->port != p->port)
-		return sock;
+		return crapvpn_sock_err(sock, extack);
 
 	prev = rtnl_dereference(cv->sock);
 	RCU_INIT_POINTER(cv->sock, NULL);
 	crapvpn_sock_close(prev);
-	sock = crapvpn_sock_open(cv->net, p, cv, extack);
+	sock = crapvpn_sock_open(cv->net, p, cv);
 	if (IS_ERR(sock)) {
-		prev = crapvpn_sock_open(cv->net, old, cv, NULL);
+		prev = crapvpn_sock_open(cv->net, old, cv);
 		rcu_assign_pointer(cv->sock, IS_ERR(prev) ? NULL : prev);
 	}
-	return sock;
+	return crapvpn_sock_err(sock, extack);
 }
 
 static int crapvpn_changelink(struct net_device *dev, struct nlattr *tb[],
