@@ -18,12 +18,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ethtool.h>
+#include <linux/icmpv6.h>
 #include <linux/if_arp.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/dst_cache.h>
 #include <net/gro_cells.h>
+#include <net/icmp.h>
 #include <net/inet_sock.h>
 #include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
@@ -900,6 +902,15 @@ static int crapvpn_tx_check(struct sk_buff *skb)
 	return 0;
 }
 
+/* Tells the sender of an IP packet that nothing is there to take it. */
+static void crapvpn_unreachable(struct sk_buff *skb)
+{
+	if (skb->protocol == htons(ETH_P_IP))
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	else
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH, 0);
+}
+
 static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct crapvpn_dev *cv = netdev_priv(dev);
@@ -914,7 +925,7 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto drop;
 	if (!conf->p.peer.sa.sa_family) {
 		why = CRAPVPN_DROP_TX_NO_PEER;
-		goto drop;
+		goto unreachable;
 	}
 	/*
 	 * No socket: a rebind failed (see crapvpn_rebind()). One of the other
@@ -924,7 +935,7 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (unlikely(!sock ||
 		     sock->sk->sk_family != conf->p.peer.sa.sa_family)) {
 		why = CRAPVPN_DROP_TX_NO_ROUTE;
-		goto drop;
+		goto unreachable;
 	}
 	/* One route for a whole GSO burst. */
 	if (conf->p.peer.sa.sa_family == AF_INET)
@@ -932,7 +943,7 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 	else
 		why = crapvpn_route6(cv, conf, sock->sk, &r);
 	if (why)
-		goto drop;
+		goto unreachable;
 
 	if (skb_is_gso(skb)) {
 		/*
@@ -971,6 +982,8 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 	dst_release(r.dst);
 	return NETDEV_TX_OK;
 
+unreachable:
+	crapvpn_unreachable(skb);
 drop:
 	crapvpn_count_drop(cv, why);
 	kfree_skb(skb);
@@ -1104,6 +1117,8 @@ static void crapvpn_setup(struct net_device *dev)
 
 	/* No qdisc and no TX lock: the transmit path keeps no state. */
 	dev->priv_flags |= IFF_NO_QUEUE;
+	/* An ICMP error about a packet that cannot be sent needs its route. */
+	netif_keep_dst(dev);
 	crapvpn_set_lltx(dev);
 	dev->features |= CRAPVPN_FEATURES;
 	dev->hw_features |= CRAPVPN_FEATURES;

@@ -12,6 +12,26 @@ check "ping inner IPv6 over IPv6" n a ping -c 3 -i 0.2 -W 5 fd00:6::2
 check_ge "rx packets counted on b" "$(link_stat b cv4 rx_packets)" 6
 check_ge "tx packets counted on a" "$(link_stat a cv4 tx_packets)" 6
 
+# Without a peer there is nowhere to send to: the sender hears so at once
+# (ICMP host unreachable, ICMPv6 address unreachable), as from a router
+# without a route, and the drop is counted.
+no_peer() {
+	ipa link add cvn type crapvpn key "$KEY" port 1390 &&
+	ipa addr add 10.66.0.1 peer 10.66.0.2 dev cvn &&
+	ipa addr add fd00:66::1/64 dev cvn nodad && ipa link set cvn up
+}
+if check "a device without a peer" no_peer; then
+	n a ping -c 1 -W 5 10.66.0.2 >"$CV_TMP/unreach4" 2>&1
+	check "ping through it: Destination Host Unreachable" \
+		grep -q "Destination Host Unreachable" "$CV_TMP/unreach4"
+	n a ping -c 1 -W 5 fd00:66::2 >"$CV_TMP/unreach6" 2>&1
+	check "ping IPv6 through it: Address unreachable" \
+		grep -qi "Address unreachable" "$CV_TMP/unreach6"
+	check_ge "tx_drop_no_peer counts both" \
+		"$(ethtool_stat a cvn tx_drop_no_peer)" 2
+	ipa link del cvn
+fi
+
 # The largest inner packets. A route's MTU may exceed the device's (up to
 # 65520), and then the IP layer hands the device packets that large. The
 # largest whose datagram fits the outer IP length (the whole packet over
