@@ -1169,6 +1169,20 @@ static bool crapvpn_bad_peer(struct nlattr *data[])
 	return false;
 }
 
+/*
+ * An IPv6 peer of this kind the device's IPv6-only socket, which has no
+ * interface to scope an address to, cannot reach.
+ */
+static bool crapvpn_peer6_is(struct nlattr *data[], int type)
+{
+	struct in6_addr a;
+
+	if (!data[IFLA_CRAPVPN_PEER6])
+		return false;
+	a = nla_get_in6_addr(data[IFLA_CRAPVPN_PEER6]);
+	return ipv6_addr_type(&a) & type;
+}
+
 static int crapvpn_validate(struct nlattr *tb[], struct nlattr *data[],
 			    struct netlink_ext_ack *extack)
 {
@@ -1222,6 +1236,16 @@ static int crapvpn_validate(struct nlattr *tb[], struct nlattr *data[],
 	if (crapvpn_bad_peer(data)) {
 		NL_SET_ERR_MSG_ATTR(extack, peer,
 				    "crapvpn: the peer must be a unicast address");
+		return -EINVAL;
+	}
+	if (crapvpn_peer6_is(data, IPV6_ADDR_MAPPED)) {
+		NL_SET_ERR_MSG_ATTR(extack, peer,
+				    "crapvpn: an IPv4-mapped peer cannot be reached over IPv6: give the IPv4 address");
+		return -EINVAL;
+	}
+	if (crapvpn_peer6_is(data, IPV6_ADDR_LINKLOCAL)) {
+		NL_SET_ERR_MSG_ATTR(extack, peer,
+				    "crapvpn: a link-local IPv6 peer is not supported: it would need an interface");
 		return -EINVAL;
 	}
 	if (crapvpn_bad_port(data, IFLA_CRAPVPN_PEER_PORT)) {

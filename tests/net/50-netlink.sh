@@ -29,6 +29,8 @@ K_LOCAL6="crapvpn: an IPv6 local address is 16 bytes"
 K_TWOPEERS="crapvpn: give one peer address, IPv4 or IPv6"
 K_TWOLOCALS="crapvpn: give one local address, IPv4 or IPv6"
 K_UNICAST="crapvpn: the peer must be a unicast address"
+K_MAPPED="crapvpn: an IPv4-mapped peer cannot be reached over IPv6: give the IPv4 address"
+K_LINKLOCAL="crapvpn: a link-local IPv6 peer is not supported: it would need an interface"
 K_PEERPORT="crapvpn: the peer port must be a 16-bit number from 1 to 65535"
 K_PORT="crapvpn: the port must be a 16-bit number from 1 to 65535"
 K_FAMILY="crapvpn: peer and local address must be of the same family"
@@ -207,6 +209,10 @@ for p in 224.0.0.1 239.1.2.3 0.0.0.0 255.255.255.255 ff02::1 ff0e::5 ::; do
 	add_refused "ip: peer $p" "$K_UNICAST" ipa link add cv0 type crapvpn key "$KEY" peer $p
 done
 add_refused "raw: multicast peer" "$K_UNICAST" nl a add cv0 key="$KEY" peer=224.1.1.1
+add_refused "ip: IPv4-mapped IPv6 peer" "$K_MAPPED" \
+	ipa link add cv0 type crapvpn key "$KEY" peer ::ffff:192.0.2.2
+add_refused "raw: link-local IPv6 peer" "$K_LINKLOCAL" \
+	nl a add cv0 key="$KEY" peer6=fe80::2
 add_refused "crapvpn add: zero peer" "$K_UNICAST" tool a add cv0 key "$KEY" peer 0.0.0.0
 add_refused "raw: KEY_LEN given" "$K_KEYLEN" nl a add cv0 key="$KEY" "$P4" key_len=4
 add_refused "raw: KEY_LEN of a wrong size given" "$K_KEYLEN" \
@@ -347,6 +353,8 @@ set_refused "raw set: an IPv6 peer with an IPv4 local" "$K_FAMILY" \
 	nl a set cv4 peer6=2001:db8::2 local=192.0.2.1
 set_refused "ip set: multicast peer" "$K_UNICAST" ipa link set cv4 type crapvpn peer 224.0.0.9
 set_refused "crapvpn set: zero peer" "$K_UNICAST" tool a set cv4 peer 0.0.0.0
+set_refused "ip set: link-local IPv6 peer" "$K_LINKLOCAL" \
+	ipa link set cv4 type crapvpn peer fe80::1
 set_refused "crapvpn set: empty key (tool)" "empty (at least 1 byte" tool a set cv4 key ""
 check "a crapvpn device on port 1400 again" \
 	ipa link add cvp type crapvpn key "$KEY" peer 192.0.2.2 port 1400
