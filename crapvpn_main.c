@@ -117,12 +117,26 @@ struct crapvpn_dev {
 	struct crapvpn_conf __rcu *conf;
 	struct socket __rcu *sock;
 	struct gro_cells gro_cells;
-	struct list_head list;		/* on crapvpn_devs, under RTNL */
+	struct list_head list;		/* on its socket netns's, under RTNL */
 	atomic_long_t drops[CRAPVPN_DROP_MAX];
 };
 
-/* Every crapvpn device, to find those whose socket's namespace goes away. */
-static LIST_HEAD(crapvpn_devs);
+/*
+ * The devices whose socket lives in a namespace, to delete them when it
+ * goes away (wherever they have moved).
+ */
+struct crapvpn_net {
+	struct list_head devs;
+};
+
+static unsigned int crapvpn_net_id __read_mostly;
+
+static struct list_head *crapvpn_net_devs(struct net *net)
+{
+	struct crapvpn_net *cn = net_generic(net, crapvpn_net_id);
+
+	return &cn->devs;
+}
 
 static void crapvpn_count_drop(struct crapvpn_dev *cv, enum crapvpn_drop why)
 {
@@ -246,10 +260,26 @@ static struct crapvpn_conf *crapvpn_conf_new(const struct crapvpn_conf *old,
  */
 #define CRAPVPN_SIMD_MIN	512
 
+#ifdef CRAPVPN_HAVE_XOR_AVX2
+/* Whether the CPU runs AVX2 and the kernel saves the YMM state: at load. */
+static DEFINE_STATIC_KEY_FALSE(crapvpn_avx2);
+
+static void __init crapvpn_simd_init(void)
+{
+	if (boot_cpu_has(X86_FEATURE_AVX2) &&
+	    cpu_has_xfeatures(XFEATURE_MASK_SSE | XFEATURE_MASK_YMM, NULL))
+		static_branch_enable(&crapvpn_avx2);
+}
+#else
+static void __init crapvpn_simd_init(void)
+{
+}
+#endif
+
 static bool crapvpn_simd_begin(unsigned int len)
 {
 #ifdef CRAPVPN_HAVE_XOR_AVX2
-	if (len >= CRAPVPN_SIMD_MIN && boot_cpu_has(X86_FEATURE_AVX2) &&
+	if (static_branch_likely(&crapvpn_avx2) && len >= CRAPVPN_SIMD_MIN &&
 	    irq_fpu_usable()) {
 		kernel_fpu_begin();
 		return true;
@@ -1006,13 +1036,20 @@ static int crapvpn_dev_init(struct net_device *dev)
 	return err;
 }
 
-/* Releases socket and configuration; safe to call twice. */
+/*
+ * Releases socket and configuration; safe to call twice. Both are
+ * unpublished first, and freed only once no reader can hold them.
+ */
 static void crapvpn_release(struct crapvpn_dev *cv)
 {
-	crapvpn_sock_close(rtnl_dereference(cv->sock));
+	struct socket *sock = rtnl_dereference(cv->sock);
+	struct crapvpn_conf *conf = rtnl_dereference(cv->conf);
+
 	RCU_INIT_POINTER(cv->sock, NULL);
-	crapvpn_conf_free(rtnl_dereference(cv->conf));
 	RCU_INIT_POINTER(cv->conf, NULL);
+	synchronize_net();
+	crapvpn_sock_close(sock);
+	crapvpn_conf_free(conf);
 }
 
 static void crapvpn_dev_uninit(struct net_device *dev)
@@ -1299,7 +1336,7 @@ static int crapvpn_create(struct net *src_net, struct net_device *dev,
 		crapvpn_release(cv);
 		return err;
 	}
-	list_add(&cv->list, &crapvpn_devs);
+	list_add(&cv->list, crapvpn_net_devs(src_net));
 	rcu_assign_sk_user_data(sock->sk, cv);
 	return 0;
 }
@@ -1452,27 +1489,36 @@ static struct rtnl_link_ops crapvpn_link_ops __read_mostly = {
  * not outlive the namespace its socket lives in: delete it, wherever the
  * device itself has moved.
  */
-static void crapvpn_net_pre_exit(struct net *net)
+static int __net_init crapvpn_net_init(struct net *net)
+{
+	INIT_LIST_HEAD(crapvpn_net_devs(net));
+	return 0;
+}
+
+static void __net_exit crapvpn_net_pre_exit(struct net *net)
 {
 	struct crapvpn_dev *cv;
 	LIST_HEAD(kill);
 
 	rtnl_lock();
-	list_for_each_entry(cv, &crapvpn_devs, list)
-		if (cv->net == net)
-			unregister_netdevice_queue(cv->dev, &kill);
+	list_for_each_entry(cv, crapvpn_net_devs(net), list)
+		unregister_netdevice_queue(cv->dev, &kill);
 	unregister_netdevice_many(&kill);
 	rtnl_unlock();
 }
 
 static struct pernet_operations crapvpn_net_ops = {
+	.init = crapvpn_net_init,
 	.pre_exit = crapvpn_net_pre_exit,
+	.id = &crapvpn_net_id,
+	.size = sizeof(struct crapvpn_net),
 };
 
 static int __init crapvpn_init(void)
 {
 	int err;
 
+	crapvpn_simd_init();
 	err = register_pernet_device(&crapvpn_net_ops);
 	if (err)
 		return err;

@@ -156,6 +156,9 @@ static __u32 xor_inplace_short_key(const struct crapvpn_keystream *ks,
 		p += 64;
 	}
 	xor_tail(p, p, ks->bytes + pos, len & 63);
+	/* The key is a secret: leave no copy where the stack is reused. */
+	__builtin_memset(key, 0, sizeof(key));
+	__asm__ __volatile__("" : : "r"(key) : "memory");
 	return (pos + len) & (ks->keylen - 1);
 }
 
