@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -38,6 +39,7 @@ static const char usage_text[] =
 "  set DEV [OPTIONS]        change the given settings of DEV, keep the rest\n"
 "  del DEV                  delete crapvpn device DEV\n"
 "  show [DEV] [--json]      show all crapvpn devices, or DEV\n"
+"  genkey [BYTES]           print a random key in hex (default 32 bytes)\n"
 "  help, -h, --help         show this help\n"
 "  --version                show the version\n"
 "\n"
@@ -1058,6 +1060,38 @@ static int cmd_compat(int argc, char **argv)
 	return 0;
 }
 
+/* A key file for add/set's key-file: hex from the kernel's CSPRNG. */
+static int cmd_genkey(int argc, char **argv)
+{
+	unsigned char key[CRAPVPN_KEY_MAX];
+	uint32_t n = 32;
+	const char *err;
+	size_t i;
+
+	if (argc > 1)
+		usage_error("genkey: unexpected argument \"%s\"", cv_quote(argv[1]));
+	if (argc == 1) {
+		err = cv_parse_u32(argv[0], CRAPVPN_KEY_MIN, CRAPVPN_KEY_MAX, &n);
+		if (err)
+			usage_error("genkey: key length \"%s\": %s", cv_quote(argv[0]),
+				    err);
+	}
+	/* getrandom() returns up to 256 bytes at once without a signal. */
+	for (i = 0; i < n; ) {
+		ssize_t got = getrandom(key + i, n - i, 0);
+
+		if (got < 0 && errno != EINTR)
+			die("cannot get random bytes: %s", strerror(errno));
+		if (got > 0)
+			i += got;
+	}
+	for (i = 0; i < n; i++)
+		printf("%02x", key[i]);
+	putchar('\n');
+	explicit_bzero(key, sizeof(key));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -1090,6 +1124,8 @@ int main(int argc, char **argv)
 		ret = cmd_del(argc - i - 1, argv + i + 1);
 	else if (!strcmp(cmd, "show") || !strcmp(cmd, "list"))
 		ret = cmd_show(argc - i - 1, argv + i + 1);
+	else if (!strcmp(cmd, "genkey"))
+		ret = cmd_genkey(argc - i - 1, argv + i + 1);
 	else
 		usage_error("unknown command \"%s\"", cv_quote(cmd));
 

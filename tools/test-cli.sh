@@ -152,6 +152,21 @@ t "unknown option"    2 'unknown option "--frob"' "$C" --frob
 t "stray hex command" 2 'hex string, not shown' "$C" 00112233445566778899
 no "stray hex command" 00112233445566778899
 
+echo "== crapvpn: genkey"
+t "genkey: 32 bytes"  0 '^[0-9a-f]{64}$'       "$C" genkey
+k1=$out
+t "genkey 1"          0 '^[0-9a-f]{2}$'        "$C" genkey 1
+t "genkey 4096"       0 '^[0-9a-f]{8192}$'     "$C" genkey 4096
+t "genkey: another key each time" 0 '^[0-9a-f]{64}$' "$C" genkey
+[ "$out" != "$k1" ] && ok || bad "genkey: the same key twice" "$out"
+for n in 0 4097 x -1 1.5 ""; do
+	t "genkey \"$n\""    2 "genkey: key length \"$n\"" "$C" genkey "$n"
+done
+t "genkey: two lengths" 2 'genkey: unexpected argument "2"' "$C" genkey 1 2
+"$C" genkey >"$tmp/genkey.key"
+t "genkey output is a key-file" 0 'IFLA_CRAPVPN_KEY' \
+	"$C" -n add cv0 key-file "$tmp/genkey.key" peer 192.0.2.1
+
 echo "== crapvpn: device names"
 t "add: no DEV"       2 'add: missing device name'   "$C" add
 t "set: no DEV"       2 'set: missing device name'   "$C" set
