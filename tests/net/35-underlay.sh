@@ -71,7 +71,9 @@ fi
 # socket's: FOU keeps them so. One bulk TCP flow through FOU, then
 # through crapvpn: the backlog of va's qdisc (sampled while the flow
 # runs) and the ping RTT under that load must stay within 1.5 times FOU's,
-# plus one 64 KiB burst and 2 ms. The burst of 256 KiB keeps tbf from
+# plus one 64 KiB burst and 10 ms of TCG scheduling noise (seen: 25 ms
+# against FOU's 17.5 ms with an empty qdisc on a busy host; a qdisc that
+# fills gives 200 ms and more). The burst of 256 KiB keeps tbf from
 # splitting GSO packets itself. A NIC delivers one outer flow on one
 # receive queue, so in order; veth receives on whichever CPU sent, which
 # reorders a tunnel's bursts across CPUs and makes TCP retransmit: RPS to
@@ -140,7 +142,7 @@ elif check "tbf 50 Mbit/s on a's va, FOU and crapvpn over it" \
 	check_ge "qdisc backlog under one TCP flow within 1.5x FOU's" \
 		$((BACKLOG_fou * 3 / 2 + 65536)) "${BACKLOG_crapvpn:-999999999}"
 	check_ge "ping RTT under one TCP flow within 1.5x FOU's" \
-		$((RTT_fou * 3 / 2 + 2000)) "${RTT_crapvpn:-999999999}"
+		$((RTT_fou * 3 / 2 + 10000)) "${RTT_crapvpn:-999999999}"
 	n b sh -c 'kill "$(cat "$1")"' sh "$CV_TMP/iperf3.pid"
 	n a tc qdisc del dev va root
 fi
