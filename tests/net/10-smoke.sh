@@ -177,7 +177,12 @@ spread() {
 		n b python3 "$CV_ROOT/tests/net/helpers/cvsend.py" flows \
 			192.0.2.1 1337 --key "$KEY" --inner-src 198.51.100.2 \
 			--inner-dst 198.51.100.1 --inner-port 7000 --count 16
-	wait $pid || return
+	if ! wait $pid; then
+		log "a's cv4: $(n a ethtool -S cv4 | awk '$2 != 0' | tr -s ' \n' ' ')," \
+			"rx_packets $(link_stat a cv4 rx_packets)," \
+			"Udp InErrors $(udp_snmp a InErrors) InCsumErrors $(udp_snmp a InCsumErrors) NoPorts $(udp_snmp a NoPorts)" >&2
+		return 1
+	fi
 	log "CPUs of the 16 flows: $(tr '\n' ' ' <"$CV_TMP/flowcpu.out")" >&2
 	sort -u "$CV_TMP/flowcpu.out" | wc -l
 }

@@ -3,7 +3,7 @@
 
   flowcpu.py recv LOCAL PEER PORT N READY
         flow i is port PORT+i at LOCAL and at PEER: touch READY, wait
-        (10 s at most) for a datagram of each flow, then print each
+        (60 s at most) for a datagram of each flow, then print each
         flow's CPU (SO_INCOMING_CPU), one a line
   flowcpu.py send LOCAL PEER PORT N
         one datagram on each flow, each from its own connected socket,
@@ -36,7 +36,7 @@ def recv(socks, ready):
     n = len(socks)
     open(ready, "w").close()
     cpus = {}
-    end = time.monotonic() + 10
+    end = time.monotonic() + 60
     while len(cpus) < n and time.monotonic() < end:
         waiting = [s for s in socks if s not in cpus]
         for s in select.select(waiting, [], [], 0.5)[0]:
