@@ -158,8 +158,9 @@ fi
 enc_probe() {	# enc_probe on|off|count
 	case $1 in
 	on)
-		set -- $(python3 "$HELPERS/btfoff.py" sk_buff encapsulation) ||
-			return
+		local at
+		at=$(python3 "$HELPERS/btfoff.py" sk_buff encapsulation) || return
+		set -- $at
 		echo "p:cvenc veth_xmit enc=+$(($1 / 8))(%di):b1@$(($1 % 8))/8" \
 			>>$T/kprobe_events &&
 		echo 'enc == 1' >$T/events/kprobes/cvenc/filter &&
@@ -202,12 +203,14 @@ elif check "FOU (ipip) inside cv4, GSO off" eval 'ipa link show cv4 >/dev/null 2
 		"$(cat "$CV_TMP/enc.sum" 2>/dev/null)" "$want"
 	check_eq "no crapvpn datagram left with skb->encapsulation set" \
 		"$(enc_probe count)" 0
-	if [ -e /sys/class/net/fou0 ] || ipa link show fou0 >/dev/null 2>&1; then
+	if ipa link show fou0 >/dev/null 2>&1; then
 		n a ethtool -K fou0 gso off tso off
 		n a ping -c 3 -i 0.2 -s 1000 -W 5 10.88.0.2 >/dev/null
 		n a bash -c 'head -c 1M /dev/zero >/dev/tcp/10.88.0.2/9' 2>/dev/null
 		check_ge "the probe sees the flag on FOU's own packets" \
 			"$(enc_probe count)" 1
+	else
+		skip "the probe's positive control: no fou0 (part 2 did not run)"
 	fi
 	enc_probe off
 fi
