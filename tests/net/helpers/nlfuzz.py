@@ -65,6 +65,10 @@ M_LOCAL6 = "crapvpn: an IPv6 local address is 16 bytes"
 M_TWOPEERS = "crapvpn: give one peer address, IPv4 or IPv6"
 M_TWOLOCALS = "crapvpn: give one local address, IPv4 or IPv6"
 M_UNICAST = "crapvpn: the peer must be a unicast address"
+M_MAPPED = ("crapvpn: an IPv4-mapped peer cannot be reached over IPv6: "
+            "give the IPv4 address")
+M_LINKLOCAL = ("crapvpn: a link-local IPv6 peer is not supported: "
+               "it would need an interface")
 M_PEERPORT = "crapvpn: the peer port must be a 16-bit number from 1 to 65535"
 M_PORT = "crapvpn: the port must be a 16-bit number from 1 to 65535"
 M_FAMILY = "crapvpn: peer and local address must be of the same family"
@@ -110,6 +114,15 @@ def bad_peer4(b):
 
 def bad_peer6(b):
     return b == bytes(16) or b[0] == 0xff
+
+
+def mapped6(b):
+    return b[:12] == bytes(10) + b"\xff\xff"
+
+
+def linklocal6(b):
+    # fe80::/10, as ipv6_addr_type() sees it
+    return b[0] == 0xfe and b[1] & 0xc0 == 0x80
 
 
 class Dev:
@@ -191,8 +204,11 @@ def validate(tb):
     if PEER in tb:
         if bad_peer4(tb[PEER]):
             return M_UNICAST
-    elif PEER6 in tb and bad_peer6(tb[PEER6]):
-        return M_UNICAST
+    elif PEER6 in tb:
+        for bad, m in ((bad_peer6, M_UNICAST), (mapped6, M_MAPPED),
+                       (linklocal6, M_LINKLOCAL)):
+            if bad(tb[PEER6]):
+                return m
     for t, m in ((PEER_PORT, M_PEERPORT), (PORT, M_PORT)):
         if t in tb and (len(tb[t]) != 2 or tb[t] == b"\0\0"):
             return m
