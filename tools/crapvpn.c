@@ -11,19 +11,26 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 
 #include "cvparse.h"
 
@@ -77,9 +84,11 @@ struct link {
 	int index, up;
 	char kind[32];
 	uint32_t mtu, key_len;
-	int has_key_len, has_mtu;
+	int has_key_len, has_mtu, has_operstate, has_stats;
+	uint8_t operstate;		/* IF_OPER_* */
 	struct cv_addr peer, local;
 	uint16_t peer_port, port;
+	struct rtnl_link_stats64 stats;
 };
 
 static char req[16384];		/* request; may hold the key */
@@ -393,6 +402,20 @@ static void parse_link(const struct nlmsghdr *nlh, struct link *l)
 			if (attr_len_is(a, 4))
 				l->has_mtu = 1, l->mtu = mnl_attr_get_u32(a);
 			break;
+		case IFLA_OPERSTATE:
+			if (attr_len_is(a, 1)) {
+				l->has_operstate = 1;
+				l->operstate = mnl_attr_get_u8(a);
+			}
+			break;
+		case IFLA_STATS64:
+			/* Newer kernels may append members: take ours. */
+			if (mnl_attr_get_payload_len(a) >= sizeof(l->stats)) {
+				l->has_stats = 1;
+				memcpy(&l->stats, mnl_attr_get_payload(a),
+				       sizeof(l->stats));
+			}
+			break;
 		case IFLA_LINKINFO:
 			mnl_attr_for_each_nested(b, a) {
 				if (mnl_attr_get_type(b) == IFLA_INFO_KIND &&
@@ -420,23 +443,30 @@ static int get_link_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Asks the kernel about DEV; returns 0 or a negative errno. */
-static int get_link(const char *dev, struct link *l)
+static int get_link_stats(const char *dev, struct link *l, int stats)
 {
 	struct nlmsghdr *nlh = link_msg(RTM_GETLINK, 0, dev, 0);
 
 	memset(l, 0, sizeof(*l));
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (!stats)
+		mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	return talk(nlh, get_link_cb, l);
 }
 
+static int get_link(const char *dev, struct link *l)
+{
+	return get_link_stats(dev, l, 0);
+}
+
 /* Looks DEV up; refuses a device that is missing or not a crapvpn one. */
-static void get_crapvpn_link(const char *cmd, const char *dev, struct link *l)
+static void get_crapvpn_link_stats(const char *cmd, const char *dev,
+				   struct link *l, int stats)
 {
 	char what[64];
 	int err;
 
 	snprintf(what, sizeof(what), "%s %s", cmd, dev);
-	err = get_link(dev, l);
+	err = get_link_stats(dev, l, stats);
 	if (err == -ENODEV)
 		die("%s: no such device", what);
 	if (err)
@@ -445,6 +475,107 @@ static void get_crapvpn_link(const char *cmd, const char *dev, struct link *l)
 		die("%s: not a crapvpn device (its kind is \"%s\")", what, l->kind);
 	if (!is_crapvpn(l))
 		die("%s: not a crapvpn device", what);
+}
+
+static void get_crapvpn_link(const char *cmd, const char *dev, struct link *l)
+{
+	get_crapvpn_link_stats(cmd, dev, l, 0);
+}
+
+/* ---- ethtool -S: the drop counters, by name ----------------------------- */
+
+/*
+ * The device's ETH_SS_STATS counters whose names start with rx_drop_ or
+ * tx_drop_, as the kernel names them (the module may add reasons).
+ */
+struct drops {
+	unsigned int n;
+	char (*names)[ETH_GSTRING_LEN];
+	uint64_t *val;
+	void *buf1, *buf2;
+};
+
+static void drops_free(struct drops *d)
+{
+	free(d->buf1);
+	free(d->buf2);
+	memset(d, 0, sizeof(*d));
+}
+
+static int ethtool_ioctl(int fd, const char *dev, void *cmd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+/* Returns 0, or -1 if the counters cannot be read (d is then empty). */
+static int get_drops(const char *dev, struct drops *d)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		uint32_t len;
+	} sset;
+	struct ethtool_gstrings *strs = NULL;
+	struct ethtool_stats *stats = NULL;
+	unsigned int n, i, k;
+	/* Room for counters added between our calls: never overrun. */
+	unsigned int room;
+	int fd, ret = -1;
+
+	memset(d, 0, sizeof(*d));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sset, 0, sizeof(sset));
+	sset.hdr.cmd = ETHTOOL_GSSET_INFO;
+	sset.hdr.sset_mask = 1ULL << ETH_SS_STATS;
+	if (ethtool_ioctl(fd, dev, &sset) < 0 ||
+	    !(sset.hdr.sset_mask & (1ULL << ETH_SS_STATS)))
+		goto out;
+	n = sset.len;
+	if (n == 0 || n > 4096)
+		goto out;
+	room = n + 64;
+	strs = calloc(1, sizeof(*strs) + (size_t)room * ETH_GSTRING_LEN);
+	stats = calloc(1, sizeof(*stats) + (size_t)room * sizeof(uint64_t));
+	d->names = calloc(n, ETH_GSTRING_LEN);
+	d->val = calloc(n, sizeof(uint64_t));
+	d->buf1 = d->names;
+	d->buf2 = d->val;
+	if (!strs || !stats || !d->names || !d->val)
+		goto out;
+	strs->cmd = ETHTOOL_GSTRINGS;
+	strs->string_set = ETH_SS_STATS;
+	strs->len = n;
+	stats->cmd = ETHTOOL_GSTATS;
+	stats->n_stats = n;
+	if (ethtool_ioctl(fd, dev, strs) < 0 || strs->len != n ||
+	    ethtool_ioctl(fd, dev, stats) < 0 || stats->n_stats != n)
+		goto out;
+	for (i = k = 0; i < n; i++) {
+		const char *s = (const char *)strs->data + i * ETH_GSTRING_LEN;
+
+		if (strncmp(s, "rx_drop_", 8) && strncmp(s, "tx_drop_", 8))
+			continue;
+		memcpy(d->names[k], s, ETH_GSTRING_LEN);
+		d->names[k][ETH_GSTRING_LEN - 1] = '\0';
+		d->val[k++] = stats->data[i];
+	}
+	d->n = k;
+	ret = 0;
+out:
+	if (ret)
+		drops_free(d);
+	free(strs);
+	free(stats);
+	close(fd);
+	return ret;
 }
 
 /* ---- printing --------------------------------------------------------- */
@@ -516,44 +647,111 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* ip(8)'s convention: a value the kernel did not report is left out. */
 static void json_uint(const char *name, int has, unsigned int v)
 {
 	if (has)
 		printf(",\"%s\":%u", name, v);
-	else
-		printf(",\"%s\":null", name);
 }
 
 static void json_addr(const char *name, const struct cv_addr *a)
 {
 	char buf[INET6_ADDRSTRLEN];
 
+	if (!a->family)
+		return;
 	printf(",\"%s\":", name);
-	if (a->family)
-		json_str(cv_addr_str(a, buf, sizeof(buf)));
-	else
-		printf("null");
+	json_str(cv_addr_str(a, buf, sizeof(buf)));
 }
 
-static void print_json(const struct link *l, int first)
+/* IFLA_OPERSTATE as ip(8) names it (its "operstate"). */
+static const char *operstate_name(uint8_t st, char *buf, size_t len)
 {
+	static const char *const names[] = {
+		"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN",
+		"TESTING", "DORMANT", "UP",
+	};
+
+	if (st < sizeof(names) / sizeof(names[0]))
+		return names[st];
+	snprintf(buf, len, "%#x", st);
+	return buf;
+}
+
+static void json_dir(const char *name, uint64_t bytes, uint64_t packets,
+		     uint64_t errors, uint64_t dropped)
+{
+	printf("\"%s\":{\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
+	       ",\"errors\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
+	       name, bytes, packets, errors, dropped);
+}
+
+static void print_json(const struct link *l, const struct drops *d, int first)
+{
+	const struct rtnl_link_stats64 *s = &l->stats;
+	char buf[8];
+	unsigned int i;
+
 	printf("%s{\"ifname\":", first ? "" : ",");
 	json_str(l->name);
-	printf(",\"ifindex\":%d,\"state\":\"%s\"", l->index, l->up ? "up" : "down");
+	printf(",\"ifindex\":%d", l->index);
+	if (l->has_operstate)
+		printf(",\"state\":\"%s\"",
+		       operstate_name(l->operstate, buf, sizeof(buf)));
 	json_uint("mtu", l->has_mtu, l->mtu);
 	json_addr("peer", &l->peer);
 	json_uint("peer_port", l->peer_port != 0, l->peer_port);
 	json_uint("port", l->port != 0, l->port);
 	json_addr("local", &l->local);
 	json_uint("key_len", l->has_key_len, l->key_len);
+	if (l->has_stats) {
+		printf(",\"stats64\":{");
+		json_dir("rx", s->rx_bytes, s->rx_packets, s->rx_errors,
+			 s->rx_dropped);
+		putchar(',');
+		json_dir("tx", s->tx_bytes, s->tx_packets, s->tx_errors,
+			 s->tx_dropped);
+		putchar('}');
+	}
+	if (d && d->names) {
+		printf(",\"drops\":{");
+		for (i = 0; i < d->n; i++) {
+			printf("%s", i ? "," : "");
+			json_str(d->names[i]);
+			printf(":%" PRIu64, d->val[i]);
+		}
+		putchar('}');
+	}
 	putchar('}');
 }
 
-static void print_text(const struct link *l)
+/* Bytes as wg(8) shows them: B, KiB, MiB, GiB, TiB. */
+static const char *human_bytes(uint64_t n, char *buf, size_t len)
 {
-	char buf[INET6_ADDRSTRLEN];
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = n;
+	int u = -1;
 
-	printf("%s: state %s", l->name, l->up ? "up" : "down");
+	if (n < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", n);
+		return buf;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.2f %s", v, units[u]);
+	return buf;
+}
+
+static void print_text(const struct link *l, const struct drops *d)
+{
+	char buf[INET6_ADDRSTRLEN], b2[32];
+	unsigned int i, shown = 0;
+
+	printf("%s:", l->name);
+	if (l->has_operstate)
+		printf(" state %s", operstate_name(l->operstate, b2, sizeof(b2)));
 	if (l->has_mtu)
 		printf(" mtu %u", l->mtu);
 	printf("\n   ");
@@ -570,25 +768,49 @@ static void print_text(const struct link *l)
 	if (l->has_key_len)
 		printf(" key-len %u", l->key_len);
 	printf("\n");
+	if (l->has_stats) {
+		printf("    transfer: %s received (%" PRIu64 " packets), ",
+		       human_bytes(l->stats.rx_bytes, buf, sizeof(buf)),
+		       (uint64_t)l->stats.rx_packets);
+		printf("%s sent (%" PRIu64 " packets)\n",
+		       human_bytes(l->stats.tx_bytes, buf, sizeof(buf)),
+		       (uint64_t)l->stats.tx_packets);
+	}
+	for (i = 0; d && i < d->n; i++) {
+		if (!d->val[i])
+			continue;
+		printf("%s %s %" PRIu64, shown++ ? "," : "    drops:",
+		       d->names[i], d->val[i]);
+	}
+	if (shown)
+		printf("\n");
 }
 
 struct show_state {
 	int json, count;
 };
 
+/* Prints one device, with its drop counters when they can be read. */
+static void show_link(const struct link *l, struct show_state *st)
+{
+	struct drops d;
+
+	get_drops(l->name, &d);
+	if (st->json)
+		print_json(l, &d, st->count == 0);
+	else
+		print_text(l, &d);
+	drops_free(&d);
+	st->count++;
+}
+
 static int show_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct show_state *st = data;
 	struct link l;
 
 	parse_link(nlh, &l);
-	if (!is_crapvpn(&l))
-		return MNL_CB_OK;
-	if (st->json)
-		print_json(&l, st->count == 0);
-	else
-		print_text(&l);
-	st->count++;
+	if (is_crapvpn(&l))
+		show_link(&l, data);
 	return MNL_CB_OK;
 }
 
@@ -885,24 +1107,18 @@ static int cmd_show(int argc, char **argv)
 	if (dev) {
 		struct link l;
 
-		if (dry_run) {
-			nlh = link_msg(RTM_GETLINK, 0, dev, 0);
-			mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-			return talk(nlh, NULL, NULL);
-		}
-		get_crapvpn_link("show", dev, &l);
-		if (st.json) {
+		if (dry_run)
+			return talk(link_msg(RTM_GETLINK, 0, dev, 0), NULL, NULL);
+		get_crapvpn_link_stats("show", dev, &l, 1);
+		if (st.json)
 			putchar('[');
-			print_json(&l, 1);
+		show_link(&l, &st);
+		if (st.json)
 			puts("]");
-		} else {
-			print_text(&l);
-		}
 		return 0;
 	}
 
 	nlh = link_msg(RTM_GETLINK, NLM_F_DUMP, NULL, 0);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	if (st.json && !dry_run)
 		putchar('[');
 	err = talk(nlh, show_cb, &st);

@@ -64,6 +64,45 @@ no() {
 	if grep -Fqi -- "$2" <<<"$out"; then bad "$1: output shows \"$2\"" "$out"; else ok; fi
 }
 
+# json_like_ip NAME [DEV]: crapvpn show --json and ip -j -d link show agree
+# on every member they share (ip's "operstate" is our "state") and leave
+# out the same unset ones.
+json_like_ip() {
+	local name=$1
+	shift
+	if ! command -v python3 >/dev/null; then
+		skipped "$name: no python3 to compare the JSON"
+		return
+	fi
+	# (Unquoted: the callers may give "env VAR=... PROG".)
+	$C show --json "$@" >"$tmp/mine.json" 2>&1 &&
+		$IP -j -d link show "$@" >"$tmp/ip.json" 2>&1 || {
+		bad "$name: show or ip failed" "$(cat "$tmp/mine.json" "$tmp/ip.json")"
+		return
+	}
+	run python3 - "$tmp/mine.json" "$tmp/ip.json" <<'PY'
+import json, sys
+mine = json.load(open(sys.argv[1]))
+ip = {d["ifname"]: d for d in json.load(open(sys.argv[2]))}
+assert mine, "no device shown"
+for m in mine:
+    i = ip[m["ifname"]]
+    info = i.get("linkinfo", {}).get("info_data", {})
+    want = {"ifname": i["ifname"], "ifindex": i["ifindex"]}
+    if "mtu" in i:
+        want["mtu"] = i["mtu"]
+    if "operstate" in i:
+        want["state"] = i["operstate"]
+    for k in ("peer", "peer_port", "port", "local", "key_len"):
+        if k in info:
+            want[k] = info[k]
+    got = {k: v for k, v in m.items() if k not in ("stats64", "drops")}
+    assert got == want, (got, want)
+    assert None not in got.values(), got
+PY
+	if [ "$rc" -eq 0 ]; then ok; else bad "$name" "$out"; fi
+}
+
 # With the module loaded (in the VM), the real thing: run as
 # "unshare -n test-cli.sh --live" below, in a network namespace of its own.
 live_tests() {
@@ -84,8 +123,10 @@ live_tests() {
 	fi
 	ok
 	t "live: show"         0 'peer 127\.0\.0\.1 peer-port 40001 port 40002.*key-len 10$' "$C" show cvl0
-	t "live: show state"   0 '^cvl0: state down' "$C" show cvl0
-	t "live: show --json"  0 '"ifname":"cvl0".*"peer_port":40001,"port":40002,.*"key_len":10\}' "$C" show --json
+	t "live: show state"   0 '^cvl0: state DOWN' "$C" show cvl0
+	t "live: show counters" 0 'transfer: 0 B received \(0 packets\), 0 B sent \(0 packets\)' "$C" show cvl0
+	t "live: show --json"  0 '"ifname":"cvl0",.*"state":"DOWN",.*"peer_port":40001,"port":40002,"key_len":10,"stats64":\{"rx":\{"bytes":0,"packets":0,' "$C" show --json
+	t "live: show --json drops" 0 '"drops":\{"rx_drop_short":0,.*"tx_drop_[a-z_]*":0\}' "$C" show --json
 	no "live: show --json" "$K"
 	t "live: set"          0 '' "$C" set cvl0 peer-port 40003
 	t "live: set kept the rest" 0 'peer 127\.0\.0\.1 peer-port 40003 port 40002.*key-len 10$' "$C" show cvl0
@@ -100,7 +141,9 @@ live_tests() {
 	t "live: shows local"  0 'port 40004 local 127\.0\.0\.1 key-len 5$' "$C" show cvl0
 	t "live: local any"    0 '' "$C" set cvl0 local 0.0.0.0
 	t "live: shows any"    0 'port 40004 local any key-len 5$' "$C" show cvl0
-	t "live: json any"     0 '"local":null' "$C" show -j cvl0
+	t "live: json any"     0 '"port":40004,"key_len":5' "$C" show -j cvl0
+	no "live: json any" '"local"'
+	json_like_ip "live: show -j as ip -j -d" cvl0
 	t "live: extack"       1 'set cvl0: crapvpn: the peer must be a unicast address \(Invalid argument\)' \
 		"$C" set cvl0 peer 224.0.0.1
 	t "live: extack family" 1 'set cvl0: .*same family' "$C" set cvl0 local ::1
@@ -119,7 +162,7 @@ live_tests() {
 		"$C" -k "$K" -p 127.0.0.1 10.9.0.1 10.9.0.2
 	no "live: compat" "$K"
 	t "live: compat address" 0 'inet 10\.9\.0\.1 peer 10\.9\.0\.2/32' "$IP" address show dev crapvpn0
-	t "live: compat state" 0 '^crapvpn0: state up' "$C" show crapvpn0
+	t "live: compat state" 0 '^crapvpn0: state (UNKNOWN|UP)' "$C" show crapvpn0
 	t "live: compat ports" 0 'peer 127\.0\.0\.1 peer-port 1337 port 1337.*key-len 10$' "$C" show crapvpn0
 	t "live: compat again" 1 'device crapvpn0 exists already' "$C" -k 12 -p 127.0.0.1 10.9.0.1 10.9.0.2
 	t "live: compat del"   0 '' "$C" del crapvpn0
@@ -354,14 +397,23 @@ has_bytes() {
 
 if [ -n "$FAKE" ]; then
 	F="env LD_PRELOAD=$FAKE"
-	t "show"              0 '^cv0: state up mtu 1400$' $F "$C" show
+	# fake-rtnl reports no IFLA_OPERSTATE and no counters: like ip(8),
+	# show leaves out what the kernel did not report.
+	t "show"              0 '^cv0: mtu 1400$' $F "$C" show
+	no "show: no state reported" "state"
+	no "show: no counters reported" "transfer"
+	t "show: no drops without ethtool counters" 0 '' $F "$C" show
+	no "show: no drops without ethtool counters" "drops"
+	t "show: the key-length only" 0 'key-len 16$' $F "$C" show
+	no "show: the key-length only" "key "
+
 	t "show: fields"      0 'peer 192\.0\.2\.2 peer-port 4000 port 1337 local any key-len 16$' $F "$C" show
 	if grep -q 'dummy0\|^lo' <<<"$out"; then bad "show: lists other kinds" "$out"; else ok; fi
 	t "show: IPv6"        0 'peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096$' $F "$C" show
-	t "show DEV"          0 '^cv0: state up'       $F "$C" show cv0
-	t "show --json"       0 '^\[\{"ifname":"cv0","ifindex":7,"state":"up","mtu":1400,"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"local":null,"key_len":16\},' $F "$C" show --json
+	t "show DEV"          0 '^cv0: mtu 1400$'      $F "$C" show cv0
+	t "show --json"       0 '^\[\{"ifname":"cv0","ifindex":7,"mtu":1400,"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\},' $F "$C" show --json
 	if command -v python3 >/dev/null; then
-		if python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["ifname"]=="cv\"6\\" and d[1]["state"]=="down" and d[1]["key_len"]==4096 and d[1]["local"]=="2001:db8::1"' <<<"$out"; then ok; else bad "show --json: not the JSON expected" "$out"; fi
+		if python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["ifname"]=="cv\"6\\" and "state" not in d[1] and "local" not in d[0] and "stats64" not in d[0] and d[1]["key_len"]==4096 and d[1]["local"]=="2001:db8::1"' <<<"$out"; then ok; else bad "show --json: not the JSON expected" "$out"; fi
 	else
 		skipped "show --json: no python3 to parse the JSON"
 	fi
@@ -423,6 +475,46 @@ if [ -n "$FAKE" ]; then
 	has_bytes "compat: IFA_ADDRESS" 080001000a090002
 	has_bytes "compat: KEY"         0600010000ff
 fi
+
+echo "== bash completion (crapvpn.bash-completion)"
+# With stand-ins for bash-completion's helpers, so that it runs anywhere.
+comp() {
+	local script='
+_init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; cur=${words[cword]}; prev=${words[cword-1]}; }
+_filedir() { COMPREPLY=(@FILES@); }
+_known_hosts_real() { COMPREPLY=(@HOSTS@); }
+. "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+_crapvpn
+echo "${COMPREPLY[*]}"'
+	run ${FAKE:+env LD_PRELOAD=$FAKE} bash -c "$script" _ "$TOOLS/crapvpn.bash-completion" "$C" "$@"
+}
+# ct NAME WANT WORDS...: completing the last word gives exactly WANT
+ct() {
+	local name=$1 want=$2
+	shift 2
+	comp "$@"
+	if [ "$rc" -eq 0 ] && [ "$out" = "$want" ]; then ok; else bad "completion: $name: got \"$out\", want \"$want\""; fi
+}
+ct "commands"          "add set del show up down genkey help --dry-run --help --version -k" ""
+ct "commands s"        "set show"                      s
+ct "after --dry-run"   "add"                           --dry-run a
+ct "add options"       "key key-file peer peer-port port local mtu" add cv0 ""
+ct "each option once"  "peer peer-port port local mtu" add cv0 key 12 ""
+ct "key-file excludes key" "peer port"                 set cv0 key-file k peer-port 4 p
+ct "key-file: files"   "@FILES@"                       add cv0 key-file ""
+ct "peer: hosts"       "@HOSTS@"                       add cv0 peer ""
+ct "a value: nothing"  ""                              add cv0 port ""
+ct "genkey"            "16 32 64"                      genkey ""
+ct "add: no device"    ""                              add ""
+ct "show --json"       "--json"                        show cv0 ""
+if [ -n "$FAKE" ]; then
+	# Only crapvpn devices (not lo or dummy0).
+	ct "set: devices"  "cv0"                           set cv0
+	ct "del: devices"  "cv0"                           del cv0
+	ct "show: devices" "cv0"                           show -j cv0
+fi
+bash -n "$TOOLS/crapvpn.bash-completion" && ok || bad "completion: bash -n"
 
 echo "== ip link plugin (link_crapvpn.so)"
 if [ ! -x "$IP" ] || [ ! -f "$PLUGIN_DIR/link_crapvpn.so" ]; then
@@ -486,6 +578,11 @@ else
 			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
 		t "ip -d -j link show" 0 '"info_data":\{"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\}' \
 			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
+		# The same names, and unset values left out the same way.
+		C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
+			json_like_ip "show --json agrees with ip -j -d link show"
+		C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
+			json_like_ip "show --json cv0 agrees with ip -j -d link show cv0" cv0
 	fi
 fi
 

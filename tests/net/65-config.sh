@@ -1,0 +1,151 @@
+#!/bin/bash
+# crapvpn(8) as an operator uses it: `crapvpn show` with counters (packets
+# and bytes that moved after a ping, drops by reason as ethtool -S names
+# them, its JSON against `ip -j -s -d link show`, the key never shown), and
+# `crapvpn up` / `down` from a configuration file (crapvpn.conf(5)): up,
+# up again with changes applied live to the same device, down, bad files
+# refused with FILE:LINE and nothing changed.
+. "$(dirname "$0")/lib.sh"
+need python3 ethtool
+
+PY=python3
+HELPERS=$CV_ROOT/tests/net/helpers
+KEY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+
+tool() {
+	local ns=$1
+	shift
+	n "$ns" "$CV_TOOL" "$@"
+}
+
+# status WANT CMD...: CMD exits with status WANT; its output in $CV_TMP/out.
+status() {
+	local want=$1 rc
+	shift
+	"$@" >"$CV_TMP/out" 2>&1
+	rc=$?
+	[ "$rc" -eq "$want" ] || { echo "exit status $rc, want $want"; cat "$CV_TMP/out"; return 1; }
+}
+says() { grep -qF -- "$1" "$CV_TMP/out" || { cat "$CV_TMP/out"; return 1; }; }
+
+# like_ip NS [DEV]: crapvpn show --json between two `ip -j -s -d link show`:
+# the same members as ip (its operstate is our state, its info_data our
+# peer, ports, local and key_len), unset ones left out alike, no null, and
+# each counter of stats64 between ip's before and after.
+like_ip() {
+	local ns=$1
+	shift
+	ip -n "$ns" -j -s -d link show "$@" >"$CV_TMP/ip1.json" &&
+		tool "$ns" show --json "$@" >"$CV_TMP/mine.json" &&
+		ip -n "$ns" -j -s -d link show "$@" >"$CV_TMP/ip2.json" &&
+		"$PY" - "$CV_TMP/mine.json" "$CV_TMP/ip1.json" "$CV_TMP/ip2.json" <<'PY'
+import json, sys
+mine = json.load(open(sys.argv[1]))
+ip1 = {d["ifname"]: d for d in json.load(open(sys.argv[2]))}
+ip2 = {d["ifname"]: d for d in json.load(open(sys.argv[3]))}
+assert mine, "no device shown"
+for m in mine:
+    i = ip1[m["ifname"]]
+    info = i.get("linkinfo", {}).get("info_data", {})
+    want = {"ifname": i["ifname"], "ifindex": i["ifindex"], "mtu": i["mtu"],
+            "state": i["operstate"]}
+    for k in ("peer", "peer_port", "port", "local", "key_len"):
+        if k in info:
+            want[k] = info[k]
+    got = {k: v for k, v in m.items() if k not in ("stats64", "drops")}
+    assert got == want, ("members", got, want)
+    assert None not in got.values(), got
+    for d in ("rx", "tx"):
+        for k in ("bytes", "packets", "errors", "dropped"):
+            lo = i["stats64"][d][k]
+            hi = ip2[m["ifname"]]["stats64"][d][k]
+            v = m["stats64"][d][k]
+            assert lo <= v <= hi, (d, k, lo, v, hi)
+print("agree:", [m["ifname"] for m in mine])
+PY
+}
+
+# drops_like_ethtool NS DEV: the "drops" of show --json are exactly the
+# rx_drop_* and tx_drop_* counters of ethtool -S, with their values.
+drops_like_ethtool() {
+	n "$1" ethtool -S "$2" >"$CV_TMP/ethtool" &&
+		tool "$1" show --json "$2" >"$CV_TMP/mine.json" &&
+		"$PY" - "$CV_TMP/mine.json" "$CV_TMP/ethtool" <<'PY'
+import json, re, sys
+mine = json.load(open(sys.argv[1]))[0]["drops"]
+eth = {}
+for line in open(sys.argv[2]):
+    m = re.match(r"\s*([rt]x_drop_\w+):\s*(\d+)", line)
+    if m:
+        eth[m.group(1)] = int(m.group(2))
+assert eth, "ethtool -S shows no drop counters"
+assert mine == eth, (mine, eth)
+print(len(eth), "drop counters agree")
+PY
+}
+
+# jget NS DEV EXPR: a Python expression over d, the show --json object.
+jget() {
+	tool "$1" show --json "$2" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)[0]
+print(eval(sys.argv[1]))' "$3"
+}
+
+setup_pair
+
+# ---- show: counters ---------------------------------------------------------------
+log "show: counters, JSON against ip, drops"
+check "tunnel over IPv4" tunnel4
+check "ping through it" n a ping -c 5 -i 0.2 -W 3 198.51.100.2
+rxp=$(jget a cv4 'd["stats64"]["rx"]["packets"]')
+txp=$(jget a cv4 'd["stats64"]["tx"]["packets"]')
+check_ge "show --json: rx packets moved after the ping" "$rxp" 5
+check_ge "show --json: tx packets moved after the ping" "$txp" 5
+check_ge "show --json: rx bytes moved (5 x 84)" "$(jget a cv4 'd["stats64"]["rx"]["bytes"]')" 420
+tool a show cv4 >"$CV_TMP/show.txt"
+check "show: the transfer line" grep -E \
+	'^    transfer: [0-9.]+ (B|KiB) received \([0-9]+ packets\), [0-9.]+ (B|KiB) sent \([0-9]+ packets\)$' \
+	"$CV_TMP/show.txt"
+sed 's/^/# /' "$CV_TMP/show.txt"
+check "show: no drops line while every drop counter is 0" \
+	bash -c "! ip netns exec a '$CV_TOOL' show cv4 | grep -q drops"
+check_show "show --json agrees with ip -j -s -d link show (one device)" like_ip a cv4
+check_show "show --json agrees with ip -j -s -d link show (all)" like_ip a
+check_eq "show --json: state is ip's operstate" "$(jget a cv4 'd["state"]')" \
+	"$(ipa -j link show cv4 | "$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["operstate"])')"
+check_show "show --json: drops are ethtool -S's rx_drop_*/tx_drop_*" drops_like_ethtool a cv4
+
+# A device without a peer answers with ICMP and counts tx_drop_no_peer.
+ipa link add cvn type crapvpn key "$KEY" port 1400
+ipa addr add 10.77.0.1 peer 10.77.0.2 dev cvn
+# No IPv6 on it: router solicitations would count while we compare.
+n a sh -c 'echo 1 >/proc/sys/net/ipv6/conf/cvn/disable_ipv6'
+ipa link set cvn up
+n a ping -c 3 -i 0.2 -W 1 10.77.0.2 >/dev/null 2>&1
+np=$(ethtool_stat a cvn tx_drop_no_peer)
+check_ge "a peerless device counted tx_drop_no_peer" "$np" 3
+check "show: drops: tx_drop_no_peer, as ethtool -S counts it" bash -c \
+	"ip netns exec a '$CV_TOOL' show cvn | grep -xE '    drops: tx_drop_no_peer $np'"
+check_show "show --json: drops of the peerless device" drops_like_ethtool a cvn
+check_eq "show --json: no peer member when there is none" \
+	"$(jget a cvn '"peer" in d')" False
+check_show "show --json and ip agree on what is unset (no peer, local any)" like_ip a cvn
+ipa link set cvn down
+check_eq "show --json: a device set down is DOWN" "$(jget a cvn 'd["state"]')" DOWN
+check_show "... as ip says" like_ip a cvn
+check "show: state DOWN in the text" bash -c \
+	"ip netns exec a '$CV_TOOL' show cvn | grep -q '^cvn: state DOWN mtu'"
+{
+	tool a show
+	tool a show --json
+	tool a show cv4
+} >"$CV_TMP/shown" 2>&1
+check "show / show --json: no bytes of the key" \
+	"$PY" "$HELPERS/cvnl.py" textleak "$KEY" "$CV_TMP/shown"
+check "show: the key by its length" grep -q 'key-len 16' "$CV_TMP/shown"
+ipa link del cvn
+ipa link del cv4
+ipb link del cv4
+
+finish
