@@ -9,7 +9,9 @@
  * buffers only, which are wiped when the program exits by any path.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <net/if.h>
@@ -17,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -47,6 +51,9 @@ static const char usage_text[] =
 "  del DEV                  delete crapvpn device DEV\n"
 "  show [DEV] [--json]      show all crapvpn devices, or DEV\n"
 "  genkey [BYTES]           print a random key in hex (default 32 bytes)\n"
+"  up NAME|FILE             create NAME from /etc/crapvpn/NAME.conf, or\n"
+"                           apply the file's changes to the running NAME\n"
+"  down NAME|FILE           delete NAME (after the file's pre-down commands)\n"
 "  help, -h, --help         show this help\n"
 "  --version                show the version\n"
 "\n"
@@ -253,7 +260,7 @@ static int talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 
 	extack[0] = '\0';
 	/* NLM_F_DUMP shares bits with NLM_F_EXCL and NLM_F_REPLACE. */
-	if (nlh->nlmsg_type != RTM_GETLINK ||
+	if ((nlh->nlmsg_type != RTM_GETLINK && nlh->nlmsg_type != RTM_GETADDR) ||
 	    (nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (dry_run) {
@@ -868,6 +875,7 @@ static void dump_msg(const struct nlmsghdr *nlh)
 	static const char *const types[] = {
 		[RTM_NEWLINK] = "RTM_NEWLINK", [RTM_DELLINK] = "RTM_DELLINK",
 		[RTM_GETLINK] = "RTM_GETLINK", [RTM_NEWADDR] = "RTM_NEWADDR",
+		[RTM_DELADDR] = "RTM_DELADDR", [RTM_GETADDR] = "RTM_GETADDR",
 	};
 	const struct ifinfomsg *ifi;
 	const struct nlattr *a, *b;
@@ -875,7 +883,7 @@ static void dump_msg(const struct nlmsghdr *nlh)
 	printf("%s flags", types[nlh->nlmsg_type]);
 	if (nlh->nlmsg_flags & NLM_F_ACK)
 		printf(" ack");
-	if (nlh->nlmsg_type == RTM_GETLINK) {
+	if (nlh->nlmsg_type == RTM_GETLINK || nlh->nlmsg_type == RTM_GETADDR) {
 		if ((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
 			printf(" dump");
 	} else {
@@ -885,7 +893,7 @@ static void dump_msg(const struct nlmsghdr *nlh)
 			printf(" excl");
 	}
 
-	if (nlh->nlmsg_type == RTM_NEWADDR) {
+	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
 		const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 
 		printf(" family %s prefixlen %u index %u\n",
@@ -1308,6 +1316,602 @@ static int cmd_genkey(int argc, char **argv)
 	return 0;
 }
 
+/* ---- up / down: /etc/crapvpn/NAME.conf, see crapvpn.conf(5) ------------ */
+
+#define CONF_DIR	"/etc/crapvpn"
+#define CONF_MAX_ADDRS	64
+#define CONF_MAX_CMDS	16
+
+struct conf_addr {
+	struct cv_addr local, peer;	/* peer.family 0: none */
+	unsigned int plen;
+};
+
+static struct tunnel_conf {
+	char path[4096], dev[IFNAMSIZ];
+	struct conf_addr addr[CONF_MAX_ADDRS];
+	unsigned int n_addr, n_up, n_down;
+	char *post_up[CONF_MAX_CMDS], *pre_down[CONF_MAX_CMDS];
+	int has_peer_port, has_port;
+} tc;
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+conf_error(unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (line)
+		fprintf(stderr, PROG ": %s:%u: ", tc.path, line);
+	else
+		fprintf(stderr, PROG ": %s: ", tc.path);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_FAILURE);
+}
+
+/*
+ * A file that holds a key must be readable by root only: owned by root
+ * (or by whoever runs crapvpn, e.g. a --dry-run as a user), no read
+ * permission for group and others.
+ */
+static void check_private(int fd, const char *what, unsigned int line)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		conf_error(line, "cannot stat %s: %s", what, strerror(errno));
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0044))
+		conf_error(line, "%s holds a key but not only root can read it "
+			   "(owner uid %u, mode %04o): chown root and chmod 600 it",
+			   what, (unsigned int)st.st_uid,
+			   (unsigned int)(st.st_mode & 07777));
+}
+
+/* "ADDR[/PLEN] [peer ADDR]", numeric addresses only. */
+static const char *parse_conf_addr(char *v, struct conf_addr *a)
+{
+	char *plen, *peer = NULL, *sp;
+	const char *err;
+	uint32_t n;
+
+	memset(a, 0, sizeof(*a));
+	sp = strpbrk(v, " \t");
+	if (sp) {
+		*sp++ = '\0';
+		sp += strspn(sp, " \t");
+		if (strncmp(sp, "peer", 4) || !isspace((unsigned char)sp[4]))
+			return "expected ADDR[/PREFIXLEN] [peer ADDR]";
+		peer = sp + 5 + strspn(sp + 5, " \t");
+		if (strpbrk(peer, " \t"))
+			return "expected ADDR[/PREFIXLEN] [peer ADDR]";
+	}
+	plen = strchr(v, '/');
+	if (plen)
+		*plen++ = '\0';
+	err = cv_parse_addr(v, 1, &a->local);
+	if (err)
+		return err;
+	a->plen = a->local.family == AF_INET ? 32 : 128;
+	if (plen) {
+		err = cv_parse_u32(plen, 0, a->plen, &n);
+		if (err)
+			return "bad prefix length";
+		a->plen = n;
+	}
+	if (peer) {
+		err = cv_parse_addr(peer, 1, &a->peer);
+		if (err)
+			return err;
+		if (a->peer.family != a->local.family)
+			return "the address and its peer are of different families";
+	}
+	return NULL;
+}
+
+static int conf_addr_eq(const struct conf_addr *x, const struct conf_addr *y)
+{
+	return x->plen == y->plen && x->local.family == y->local.family &&
+	       x->peer.family == y->peer.family &&
+	       !memcmp(&x->local.v6, &y->local.v6, cv_addr_len(&x->local)) &&
+	       (!x->peer.family ||
+		!memcmp(&x->peer.v6, &y->peer.v6, cv_addr_len(&x->peer)));
+}
+
+/* NAME: /etc/crapvpn/NAME.conf; anything with a '/': that file. */
+static void conf_locate(const char *cmd, const char *arg)
+{
+	const char *base, *dot;
+
+	if (strchr(arg, '/')) {
+		base = strrchr(arg, '/') + 1;
+		dot = strrchr(base, '.');
+		if (!dot || strcmp(dot, ".conf") || dot == base)
+			usage_error("%s: \"%s\": a file must be called NAME.conf",
+				    cmd, arg);
+		if ((size_t)(dot - base) >= sizeof(tc.dev))
+			die("%s: \"%s\": the device name is too long (at most 15 bytes)",
+			    cmd, arg);
+		memcpy(tc.dev, base, dot - base);
+		snprintf(tc.path, sizeof(tc.path), "%s", arg);
+	} else {
+		if (strlen(arg) >= sizeof(tc.dev))
+			die("%s: \"%s\": too long (at most 15 bytes)", cmd,
+			    cv_quote(arg));
+		snprintf(tc.dev, sizeof(tc.dev), "%s", arg);
+		snprintf(tc.path, sizeof(tc.path), CONF_DIR "/%s.conf", arg);
+	}
+	check_dev(cmd, tc.dev);
+}
+
+static void conf_key_file(const char *path, unsigned int line)
+{
+	const char *err;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		conf_error(line, "key-file: cannot open %s: %s", cv_quote(path),
+			   strerror(errno));
+	check_private(fd, "the key file", line);
+	close(fd);
+	err = cv_key_from_file(path, cfg.key, &cfg.key_len);
+	if (err)
+		conf_error(line, "key-file: %s", err);
+}
+
+/*
+ * Reads the whole file into cfg and tc, or exits naming FILE:LINE: nothing
+ * is sent before the file is known to be good.
+ */
+static void conf_read(void)
+{
+	static const char *const names[] = {
+		"key", "key-file", "peer", "peer-port", "port", "local", "mtu",
+		"address", "post-up", "pre-down",
+	};
+	unsigned int seen[sizeof(names) / sizeof(names[0])] = { 0 };
+	unsigned int line = 0, key_line = 0, i, j;
+	char *buf = NULL, *k, *v, *e;
+	size_t cap = 0;
+	const char *err;
+	struct stat st;
+	ssize_t len;
+	FILE *f;
+	int fd;
+
+	fd = open(tc.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		conf_error(0, "cannot open: %s", strerror(errno));
+	/* Its commands run as root: only root may change it. */
+	if (fstat(fd, &st))
+		conf_error(0, "cannot stat: %s", strerror(errno));
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0022))
+		conf_error(0, "only root may write it (owner uid %u, mode %04o): "
+			   "chown root and chmod go-w it", (unsigned int)st.st_uid,
+			   (unsigned int)(st.st_mode & 07777));
+	f = fdopen(fd, "r");
+	if (!f)
+		conf_error(0, "cannot read: %s", strerror(errno));
+	while ((len = getline(&buf, &cap, f)) >= 0) {
+		line++;
+		if (memchr(buf, '\0', len))
+			conf_error(line, "a NUL byte: not a text file");
+		for (k = buf; isspace((unsigned char)*k); k++)
+			;
+		if (!*k || *k == '#')
+			continue;
+		v = strchr(k, '=');
+		if (!v)
+			conf_error(line, "expected NAME = VALUE");
+		for (e = v; e > k && isspace((unsigned char)e[-1]); e--)
+			;
+		*e = '\0';
+		for (v++; isspace((unsigned char)*v); v++)
+			;
+		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); e--)
+			;
+		*e = '\0';
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(k, names[i]))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			conf_error(line, "unknown setting \"%s\"", cv_quote(k));
+		if (!*v)
+			conf_error(line, "%s: no value", k);
+		if (i < 7 && seen[i]++)
+			conf_error(line, "%s is given twice", k);
+
+		if (i <= 1) {			/* key, key-file */
+			if (key_line)
+				conf_error(line, "the key is given twice (line %u)",
+					   key_line);
+			key_line = line;
+			if (i == 0) {
+				check_private(fd, "the file", line);
+				err = cv_key_from_hex(v, strlen(v), cfg.key,
+						      &cfg.key_len);
+				if (err)
+					conf_error(line, "key: %s", err);
+			} else {
+				conf_key_file(v, line);
+			}
+			cfg.has_key = 1;
+		} else if (i == 2 || i == 5) {	/* peer, local */
+			err = cv_parse_addr(v, 0, i == 2 ? &cfg.peer : &cfg.local);
+			if (err)
+				conf_error(line, "%s \"%s\": %s", k, cv_quote(v), err);
+		} else if (i == 3 || i == 4) {	/* peer-port, port */
+			err = cv_parse_port(v, i == 3 ? &cfg.peer_port : &cfg.port);
+			if (err)
+				conf_error(line, "%s \"%s\": %s", k, cv_quote(v), err);
+		} else if (i == 6) {
+			err = cv_parse_u32(v, 1, CRAPVPN_MAX_INNER, &cfg.mtu);
+			if (err)
+				conf_error(line, "mtu \"%s\": %s", cv_quote(v), err);
+		} else if (i == 7) {
+			if (tc.n_addr == CONF_MAX_ADDRS)
+				conf_error(line, "more than %d addresses",
+					   CONF_MAX_ADDRS);
+			err = parse_conf_addr(v, &tc.addr[tc.n_addr]);
+			if (err)
+				conf_error(line, "address: %s", err);
+			for (j = 0; j < tc.n_addr; j++)
+				if (conf_addr_eq(&tc.addr[j], &tc.addr[tc.n_addr]))
+					conf_error(line, "address given twice");
+			tc.n_addr++;
+		} else {			/* post-up, pre-down */
+			unsigned int *n = i == 8 ? &tc.n_up : &tc.n_down;
+
+			if (*n == CONF_MAX_CMDS)
+				conf_error(line, "more than %d %s commands",
+					   CONF_MAX_CMDS, k);
+			(i == 8 ? tc.post_up : tc.pre_down)[(*n)++] = strdup(v);
+		}
+	}
+	if (ferror(f))
+		conf_error(0, "cannot read: %s", strerror(errno));
+	if (buf)
+		explicit_bzero(buf, cap);
+	free(buf);
+	fclose(f);
+	if (!cfg.has_key)
+		conf_error(0, "no key (key-file = FILE, or key = HEX)");
+	if (cfg.peer.family && cfg.local.family &&
+	    cfg.peer.family != cfg.local.family)
+		conf_error(0, "local and peer are of different address families");
+}
+
+/* Runs the commands with /bin/sh -c, %i replaced by the device name. */
+static int run_cmds(const char *what, char **cmds, unsigned int n)
+{
+	unsigned int i;
+	char *c, *p;
+	int status;
+
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(cmds[i]) * (strlen(tc.dev) + 1) + 1;
+
+		c = malloc(len);
+		if (!c)
+			die("out of memory");
+		for (p = c; *cmds[i]; cmds[i]++) {
+			if (cmds[i][0] == '%' && cmds[i][1] == 'i') {
+				p = stpcpy(p, tc.dev);
+				cmds[i]++;
+			} else {
+				*p++ = *cmds[i];
+			}
+		}
+		*p = '\0';
+		if (dry_run) {
+			printf("%s: %s\n", what, c);
+			free(c);
+			continue;
+		}
+		fflush(stdout);
+		status = system(c);
+		if (status != 0) {
+			fprintf(stderr, PROG ": %s \"%s\" failed (%s %d)\n",
+				what, c, WIFEXITED(status) ? "exit status" :
+				"signal", WIFEXITED(status) ? WEXITSTATUS(status) :
+				WTERMSIG(status));
+			free(c);
+			return -1;
+		}
+		free(c);
+	}
+	return 0;
+}
+
+static int set_up(int index)
+{
+	struct nlmsghdr *nlh = link_msg(RTM_NEWLINK, 0, NULL, index);
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return talk(nlh, NULL, NULL);
+}
+
+static int addr_msg(uint16_t type, int index, const struct conf_addr *a)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	nlh = new_msg(type, type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = a->local.family;
+	ifa->ifa_prefixlen = a->plen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = index;
+	mnl_attr_put(nlh, IFA_LOCAL, cv_addr_len(&a->local), &a->local.v6);
+	mnl_attr_put(nlh, IFA_ADDRESS, cv_addr_len(&a->local),
+		     a->peer.family ? &a->peer.v6 : &a->local.v6);
+	return talk(nlh, NULL, NULL);
+}
+
+struct addr_dump {
+	int index;
+	unsigned int n;
+	struct conf_addr a[CONF_MAX_ADDRS * 2];
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct addr_dump *d = data;
+	const struct nlattr *at, *local = NULL, *address = NULL;
+	struct conf_addr *a;
+	size_t alen;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
+	    (int)ifa->ifa_index != d->index ||
+	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
+	    d->n == sizeof(d->a) / sizeof(d->a[0]))
+		return MNL_CB_OK;
+	alen = ifa->ifa_family == AF_INET ? 4 : 16;
+	mnl_attr_for_each(at, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_payload_len(at) != alen)
+			continue;
+		if (mnl_attr_get_type(at) == IFA_LOCAL)
+			local = at;
+		else if (mnl_attr_get_type(at) == IFA_ADDRESS)
+			address = at;
+	}
+	if (!address && !local)
+		return MNL_CB_OK;
+	/* The kernel's own IPv6 link-local addresses are not ours. */
+	if (ifa->ifa_family == AF_INET6 && !local &&
+	    ((const uint8_t *)mnl_attr_get_payload(address))[0] == 0xfe &&
+	    (((const uint8_t *)mnl_attr_get_payload(address))[1] & 0xc0) == 0x80)
+		return MNL_CB_OK;
+	a = &d->a[d->n++];
+	memset(a, 0, sizeof(*a));
+	a->plen = ifa->ifa_prefixlen;
+	a->local.family = ifa->ifa_family;
+	memcpy(&a->local.v6, mnl_attr_get_payload(local ? local : address), alen);
+	if (local && address &&
+	    memcmp(mnl_attr_get_payload(local), mnl_attr_get_payload(address), alen)) {
+		a->peer.family = ifa->ifa_family;
+		memcpy(&a->peer.v6, mnl_attr_get_payload(address), alen);
+	}
+	return MNL_CB_OK;
+}
+
+/* Makes DEV's addresses those of the file: adds the missing, drops others. */
+static int sync_addrs(int index, int fresh)
+{
+	static struct addr_dump d;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	char b1[INET6_ADDRSTRLEN];
+	unsigned int i, j;
+	int err;
+
+	memset(&d, 0, sizeof(d));
+	d.index = index;
+	if (!fresh && !dry_run) {
+		nlh = new_msg(RTM_GETADDR, NLM_F_DUMP);
+		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+		ifa->ifa_family = AF_UNSPEC;
+		err = talk(nlh, addr_cb, &d);
+		if (err) {
+			report("cannot list the addresses", err);
+			return err;
+		}
+	}
+	for (i = 0; i < d.n; i++) {
+		for (j = 0; j < tc.n_addr; j++)
+			if (conf_addr_eq(&d.a[i], &tc.addr[j]))
+				break;
+		if (j < tc.n_addr)
+			continue;
+		err = addr_msg(RTM_DELADDR, index, &d.a[i]);
+		if (err) {
+			report("cannot remove an address", err);
+			return err;
+		}
+		if (!dry_run)
+			printf(PROG ": %s: removed address %s/%u\n", tc.dev,
+			       cv_addr_str(&d.a[i].local, b1, sizeof(b1)),
+			       d.a[i].plen);
+	}
+	for (j = 0; j < tc.n_addr; j++) {
+		for (i = 0; i < d.n; i++)
+			if (conf_addr_eq(&d.a[i], &tc.addr[j]))
+				break;
+		if (i < d.n)
+			continue;
+		err = addr_msg(RTM_NEWADDR, index, &tc.addr[j]);
+		if (err) {
+			char what[96];
+
+			snprintf(what, sizeof(what), "%s: cannot add address %s/%u",
+				 tc.dev, cv_addr_str(&tc.addr[j].local, b1, sizeof(b1)),
+				 tc.addr[j].plen);
+			report(what, err);
+			return err;
+		}
+		if (!fresh && !dry_run)
+			printf(PROG ": %s: added address %s/%u\n", tc.dev,
+			       cv_addr_str(&tc.addr[j].local, b1, sizeof(b1)),
+			       tc.addr[j].plen);
+	}
+	return 0;
+}
+
+static int cv_addr_eq(const struct cv_addr *x, const struct cv_addr *y)
+{
+	return x->family == y->family &&
+	       (!x->family || !memcmp(&x->v6, &y->v6, cv_addr_len(x)));
+}
+
+static int cmd_up(int argc, char **argv)
+{
+	struct nlmsghdr *nlh;
+	struct config want;
+	struct link l;
+	char what[64];
+	int err, index = 0, exists = 0;
+
+	if (argc < 1)
+		usage_error("up: missing tunnel name");
+	if (is_help(argv[0]))
+		return help();
+	if (argc > 1)
+		usage_error("up: unexpected argument \"%s\"", cv_quote(argv[1]));
+	conf_locate("up", argv[0]);
+	conf_read();
+	snprintf(what, sizeof(what), "up %s", tc.dev);
+
+	nl_open();
+	if (!dry_run) {
+		err = get_link(tc.dev, &l);
+		if (err && err != -ENODEV)
+			kernel_error(what, err);
+		exists = !err;
+		if (exists && !is_crapvpn(&l))
+			die("%s: a device of that name exists and is not a "
+			    "crapvpn device", what);
+		index = l.index;
+	}
+
+	if (!exists) {
+		nlh = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, tc.dev, 0);
+		put_crapvpn(nlh, &cfg);
+		err = talk(nlh, NULL, NULL);
+		if (err) {
+			report(what, err);
+			hint(err);
+			exit(EXIT_FAILURE);
+		}
+		if (!dry_run) {
+			err = get_link(tc.dev, &l);
+			if (err)
+				kernel_error("cannot find the new device", err);
+			index = l.index;
+		}
+		/* Up first: IPv6 routes a point-to-point peer only then. */
+		err = set_up(index);
+		if (err)
+			report(what, err);
+		if (!err)
+			err = sync_addrs(index, 1);
+		if (!err && run_cmds("post-up", tc.post_up, tc.n_up))
+			err = -1;
+		if (err) {
+			/* Leave nothing half made behind. */
+			talk(link_msg(RTM_DELLINK, 0, NULL, index), NULL, NULL);
+			exit(EXIT_FAILURE);
+		}
+		printf("%s" PROG ": %s: created from %s, up\n",
+		       dry_run ? "dry run: " : "", tc.dev, tc.path);
+		return 0;
+	}
+
+	/*
+	 * Running: change what differs, live. The key cannot be read back,
+	 * so it is always sent (the same key changes nothing on the wire).
+	 * What the file leaves out is the kernel's default: ports 1337,
+	 * local any. A peer cannot be removed from a device.
+	 */
+	if (l.peer.family && !cfg.peer.family)
+		die("%s: the device has a peer and %s has none; a peer cannot "
+		    "be removed live (crapvpn down %s, then up)", what, tc.path,
+		    tc.dev);
+	want = cfg;
+	explicit_bzero(&cfg, sizeof(cfg));
+	cfg.key_len = want.key_len;
+	memcpy(cfg.key, want.key, want.key_len);
+	cfg.has_key = 1;
+	if (!want.peer_port)
+		want.peer_port = CRAPVPN_DEFAULT_PORT;
+	if (!want.port)
+		want.port = CRAPVPN_DEFAULT_PORT;
+	if (!cv_addr_eq(&want.peer, &l.peer))
+		cfg.peer = want.peer;
+	if (want.peer_port != l.peer_port)
+		cfg.peer_port = want.peer_port;
+	if (want.port != l.port)
+		cfg.port = want.port;
+	if (want.local.family ? !cv_addr_eq(&want.local, &l.local) :
+	    l.local.family != 0) {
+		cfg.local = want.local;
+		if (!cfg.local.family)	/* any, of the device's family */
+			cfg.local.family = l.local.family;
+	}
+	if (want.mtu && want.mtu != l.mtu)
+		cfg.mtu = want.mtu;
+	explicit_bzero(&want, sizeof(want));
+	nlh = link_msg(RTM_NEWLINK, 0, NULL, index);
+	put_crapvpn(nlh, &cfg);
+	explicit_bzero(&cfg, sizeof(cfg));
+	err = talk(nlh, NULL, NULL);
+	if (err)
+		kernel_error(what, err);
+	if (!l.up) {
+		err = set_up(index);
+		if (err)
+			kernel_error(what, err);
+	}
+	if (sync_addrs(index, 0))
+		exit(EXIT_FAILURE);
+	printf(PROG ": %s: updated from %s\n", tc.dev, tc.path);
+	return 0;
+}
+
+static int cmd_down(int argc, char **argv)
+{
+	struct link l;
+	char what[64];
+	int err;
+
+	if (argc < 1)
+		usage_error("down: missing tunnel name");
+	if (is_help(argv[0]))
+		return help();
+	if (argc > 1)
+		usage_error("down: unexpected argument \"%s\"", cv_quote(argv[1]));
+	conf_locate("down", argv[0]);
+	/* The file is only needed for its pre-down commands. */
+	if (access(tc.path, F_OK) == 0 || errno != ENOENT)
+		conf_read();
+	explicit_bzero(&cfg, sizeof(cfg));
+	snprintf(what, sizeof(what), "down %s", tc.dev);
+	nl_open();
+	if (!dry_run)
+		get_crapvpn_link("down", tc.dev, &l);
+	if (run_cmds("pre-down", tc.pre_down, tc.n_down))
+		fprintf(stderr, PROG ": %s: deleting it anyway\n", what);
+	err = talk(link_msg(RTM_DELLINK, 0, tc.dev, 0), NULL, NULL);
+	if (err)
+		kernel_error(what, err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -1340,6 +1944,10 @@ int main(int argc, char **argv)
 		ret = cmd_del(argc - i - 1, argv + i + 1);
 	else if (!strcmp(cmd, "show") || !strcmp(cmd, "list"))
 		ret = cmd_show(argc - i - 1, argv + i + 1);
+	else if (!strcmp(cmd, "up"))
+		ret = cmd_up(argc - i - 1, argv + i + 1);
+	else if (!strcmp(cmd, "down"))
+		ret = cmd_down(argc - i - 1, argv + i + 1);
 	else if (!strcmp(cmd, "genkey"))
 		ret = cmd_genkey(argc - i - 1, argv + i + 1);
 	else

@@ -476,6 +476,126 @@ if [ -n "$FAKE" ]; then
 	has_bytes "compat: KEY"         0600010000ff
 fi
 
+echo "== crapvpn up/down: configuration files (crapvpn.conf(5))"
+# conf NAME LINES...: $tmp/conf/NAME.conf, mode 600
+mkdir -p "$tmp/conf"
+conf() {
+	local f=$tmp/conf/$1.conf
+	shift
+	printf '%s\n' "$@" >"$f"
+	chmod 600 "$f"
+}
+(umask 077; printf '%s\n' "$K" >"$tmp/conf/cv.key")
+conf cv0 "# a comment" "" "key-file = $tmp/conf/cv.key" "  peer=192.0.2.2  " \
+	"peer-port = 4000" "port = 5000" "local = 0.0.0.0" "mtu = 1400" \
+	"address = 10.99.0.1 peer 10.99.0.2" "address = fd00:99::1/64" \
+	"post-up = echo up %i" "pre-down = echo down %i"
+t "up: dry run"       0 'created from .*/cv0\.conf, up$' "$C" -n up "$tmp/conf/cv0.conf"
+for re in 'RTM_NEWLINK flags ack create excl' 'IFLA_IFNAME "cv0"' 'IFLA_MTU 1400' \
+	  'IFLA_CRAPVPN_KEY \(10 bytes, not shown\)' 'IFLA_CRAPVPN_PEER 192\.0\.2\.2' \
+	  'IFLA_CRAPVPN_PEER_PORT 4000' 'IFLA_CRAPVPN_PORT 5000' 'IFLA_CRAPVPN_LOCAL 0\.0\.0\.0' \
+	  'change 0x1 flags 0x1' 'RTM_NEWADDR .* family inet prefixlen 32' 'IFA_LOCAL 10\.99\.0\.1' \
+	  'IFA_ADDRESS 10\.99\.0\.2' 'family inet6 prefixlen 64' 'post-up: echo up cv0'; do
+	if grep -Eq "$re" <<<"$out"; then ok; else bad "up: dry run: /$re/" "$out"; fi
+done
+no "up: dry run" "$K"
+t "up: usage"         2 'up: missing tunnel name'     "$C" up
+t "up: two names"     2 'unexpected argument "b"'     "$C" up a b
+t "up: not NAME.conf" 2 'a file must be called NAME\.conf' "$C" -n up ./cv0.cfg
+t "up: no such tunnel" 1 '/etc/crapvpn/no-such-tunnel\.conf: cannot open' "$C" -n up no-such-tunnel
+t "up: bad NAME"      1 "contains '/'|too long"       "$C" -n up abcdefghijklmnopq
+# Bad files: FILE:LINE: problem, and nothing sent (no request at all).
+badconf() { # NAME REGEX LINES...
+	local name=$1 re=$2
+	shift 2
+	conf bad "$@"
+	t "up: bad file: $name" 1 "^crapvpn: $tmp/conf/bad\\.conf:$re" "$C" -n up "$tmp/conf/bad.conf"
+	if grep -q 'RTM_' <<<"$out"; then bad "up: bad file: $name: sent a request" "$out"; else ok; fi
+}
+badconf "unknown"      '2: unknown setting "prot"'             "key = 12" "prot = 1"
+badconf "no ="         '2: expected NAME = VALUE'              "key = 12" "peer 192.0.2.1"
+badconf "no value"     '1: peer: no value'                     "peer =" "key = 12"
+badconf "twice"        '3: port is given twice'                "key = 12" "port = 1" "port = 2"
+badconf "key twice"    '2: the key is given twice \(line 1\)'  "key = 12" "key-file = $tmp/conf/cv.key"
+badconf "bad key"      '1: key: not a hex string'              "key = ${K}zz"
+badconf "port"         '2: port "0": out of range'             "key = 12" "port = 0"
+badconf "peer"         '2: peer "1\.2\.3": not a valid IPv4'    "key = 12" "peer = 1.2.3"
+badconf "mtu"          '3: mtu "0"'                            "key = 12" "# x" "mtu = 0"
+badconf "address"      '2: address: expected ADDR'             "key = 12" "address = 10.0.0.1 10.0.0.2"
+badconf "address name" '2: address: not a numeric'             "key = 12" "address = localhost"
+badconf "prefix"       '2: address: bad prefix length'         "key = 12" "address = 10.0.0.1/33"
+badconf "families"     '2: address: .*different families'      "key = 12" "address = 10.0.0.1 peer fd00::2"
+badconf "address twice" '3: address given twice'               "key = 12" "address = fd00::1/64" "address = fd00::1/64"
+badconf "no key"       ' no key \(key-file = FILE, or key = HEX\)' "peer = 192.0.2.1"
+badconf "key-file"     '1: key-file: cannot open'              "key-file = $tmp/conf/nokey"
+badconf "hex as name"  '2: unknown setting "\(a hex string, not shown\)"' "key = 12" "$K = 1"
+no "up: bad file: hex as name" "$K"
+badconf "local family" ' local and peer are of different'      "key = 12" "peer = 192.0.2.1" "local = ::1"
+conf bad "key = $K"
+chmod 640 "$tmp/conf/bad.conf"
+t "up: a key readable by the group" 1 'bad\.conf:1: the file holds a key but not only root can read it \(owner uid [0-9]+, mode 0640\)' \
+	"$C" -n up "$tmp/conf/bad.conf"
+no "up: a key readable by the group" "$K"
+chmod 644 "$tmp/conf/cv.key"
+t "up: a key file readable by others" 1 'cv0\.conf:3: the key file holds a key but not only root' \
+	"$C" -n up "$tmp/conf/cv0.conf"
+chmod 600 "$tmp/conf/cv.key"
+conf nokey "key-file = $tmp/conf/cv.key" "peer = 192.0.2.1"
+chmod 644 "$tmp/conf/nokey.conf"
+t "up: no key in it: others may read it" 0 'created from' "$C" -n up "$tmp/conf/nokey.conf"
+chmod 666 "$tmp/conf/nokey.conf"
+t "up: others may not write it" 1 'nokey\.conf: only root may write it' "$C" -n up "$tmp/conf/nokey.conf"
+if [ "$(id -u)" = 0 ]; then
+	chmod 600 "$tmp/conf/nokey.conf"
+	chown 65534 "$tmp/conf/nokey.conf"
+	t "up: a file root does not own" 1 'only root may write it \(owner uid 65534' "$C" -n up "$tmp/conf/nokey.conf"
+else
+	skipped "up: a file root does not own (needs root)"
+fi
+t "down: dry run"     0 'RTM_DELLINK flags ack'       "$C" -n down "$tmp/conf/cv0.conf"
+if grep -q 'pre-down: echo down cv0' <<<"$out"; then ok; else bad "down: dry run: pre-down" "$out"; fi
+t "down: no file, still deletes" 0 'IFLA_IFNAME "cvq"' "$C" -n down cvq
+t "down: a bad file changes nothing" 1 'bad\.conf:1: the file holds a key' "$C" -n down "$tmp/conf/bad.conf"
+if [ -n "$FAKE" ]; then
+	# fake-rtnl's cv0 exists (peer 192.0.2.2, peer-port 4000, port 1337,
+	# mtu 1400, local any): up changes only what differs, live.
+	rm -f "$tmp/log"
+	t "up: running device: updated" 0 'cv0: updated from' $F FAKE_RTNL_LOG="$tmp/log" "$C" up "$tmp/conf/cv0.conf"
+	has_bytes "up: running: PORT 5000" 0600050088130000
+	has_bytes "up: running: KEY sent" 0e0001000123456789abcdef0123
+	if hexbytes "$tmp/log" | grep -q '06000400a00f\|08000200c0000202\|0800040078050000'; then
+		bad "up: running: sent what did not change (peer, peer-port, mtu)" "$(hexbytes "$tmp/log")"
+	else ok; fi
+	if hexbytes "$tmp/log" | grep -q '10000506'; then bad "up: running: re-created the device"; else ok; fi
+	t "up: running: addresses added" 0 'added address fd00:99::1/64' $F "$C" up "$tmp/conf/cv0.conf"
+	if grep -q 'up cv0' <<<"$out"; then bad "up: running: ran post-up again" "$out"; else ok; fi
+	conf dummy0 "key = 12"
+	t "up: another kind of device" 1 'up dummy0: a device of that name exists and is not a crapvpn device' \
+		$F "$C" up "$tmp/conf/dummy0.conf"
+	conf cv6 "key = 12"
+	t "up: new device"    0 'cv6: created from .*, up$' $F "$C" up "$tmp/conf/cv6.conf"
+	conf cv7 "key = 12" "post-up = exit 3"
+	t "up: post-up fails" 1 'post-up "exit 3" failed \(exit status 3\)' $F "$C" up "$tmp/conf/cv7.conf"
+	t "down"              0 'down cv0' $F "$C" down "$tmp/conf/cv0.conf"
+	t "down: not crapvpn" 1 'down dummy0: not a crapvpn device' $F "$C" down dummy0
+fi
+
+echo "== crapvpn@.service"
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$tmp/unit"
+	sed "s|@SBINDIR@|$TOOLS|g" crapvpn@.service >"$tmp/unit/crapvpn@.service"
+	run systemd-analyze verify --man=no "$tmp/unit/crapvpn@cv0.service"
+	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then ok; else bad "systemd-analyze verify crapvpn@cv0.service" "$out"; fi
+else
+	skipped "crapvpn@.service: no systemd-analyze"
+fi
+for re in '^Type=oneshot$' '^RemainAfterExit=yes$' '^After=network-online\.target' \
+	  '^Wants=network-online\.target' '^ExecStart=@SBINDIR@/crapvpn up %i$' \
+	  '^ExecReload=@SBINDIR@/crapvpn up %i$' '^ExecStop=@SBINDIR@/crapvpn down %i$' \
+	  '^WantedBy=multi-user\.target$'; do
+	if grep -Eq "$re" crapvpn@.service; then ok; else bad "crapvpn@.service: /$re/"; fi
+done
+
 echo "== bash completion (crapvpn.bash-completion)"
 # With stand-ins for bash-completion's helpers, so that it runs anywhere.
 comp() {
