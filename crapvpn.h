@@ -47,10 +47,23 @@ enum {
 
 #define IFLA_CRAPVPN_MAX	(__IFLA_CRAPVPN_MAX - 1)
 
-/* Wire format: magic "crap", be16 length of the ciphertext, 2 reserved. */
+/*
+ * Wire format: magic "crap", be16 length of the ciphertext, be16 EtherType
+ * of the payload (wire format 1.1; the first userspace version sends 0).
+ */
 #define CRAPVPN_HDR_LEN		8
 #define CRAPVPN_MAGIC		0x63726170	/* "crap", read big-endian */
 #define CRAPVPN_MAX_INNER	65535
+
+#define CRAPVPN_TYPE_IPV4	0x0800
+#define CRAPVPN_TYPE_IPV6	0x86dd
+#define CRAPVPN_TYPE_ETHER	0x6558	/* transparent Ethernet bridging */
+
+/* What a device carries: bare IP packets, or Ethernet frames. */
+enum crapvpn_mode {
+	CRAPVPN_MODE_L3,
+	CRAPVPN_MODE_L2,
+};
 
 /* Outer overhead on top of the inner packet: header + UDP + IP. */
 #define CRAPVPN_OVERHEAD4	(CRAPVPN_HDR_LEN + 8 + 20)
@@ -63,6 +76,7 @@ enum crapvpn_hdr_verdict {
 	CRAPVPN_HDR_BAD_MAGIC,
 	CRAPVPN_HDR_BAD_LENGTH,	/* length field != bytes after the header */
 	CRAPVPN_HDR_EMPTY,	/* length field is zero */
+	CRAPVPN_HDR_MODE,	/* EtherType of the other mode */
 };
 
 /*
@@ -95,8 +109,9 @@ __u32 crapvpn_xor_avx2(const struct crapvpn_keystream *ks, __u8 *dst,
 		       const __u8 *src, size_t len, __u32 pos);
 #endif
 
-enum crapvpn_hdr_verdict crapvpn_hdr_check(const __u8 *dgram, size_t len);
-void crapvpn_hdr_put(__u8 *hdr, __u16 inner_len);
+enum crapvpn_hdr_verdict crapvpn_hdr_check(const __u8 *dgram, size_t len,
+					   enum crapvpn_mode mode);
+void crapvpn_hdr_put(__u8 *hdr, __u16 inner_len, __u16 type);
 int crapvpn_inner_version(__u8 first_byte);
 
 #endif /* _CRAPVPN_H */

@@ -63,6 +63,7 @@ enum crapvpn_drop {
 	CRAPVPN_DROP_RX_BAD_LENGTH,	/* length field != ciphertext length */
 	CRAPVPN_DROP_RX_EMPTY,		/* length field 0 */
 	CRAPVPN_DROP_RX_NOT_IP,		/* decrypted packet is not IPv4/IPv6 */
+	CRAPVPN_DROP_RX_MODE,		/* EtherType of the other mode */
 	CRAPVPN_DROP_RX_NOMEM,
 	CRAPVPN_DROP_RX_DOWN,		/* device is down */
 	CRAPVPN_DROP_RX_BACKLOG,	/* the stack's backlog was full */
@@ -81,6 +82,7 @@ static const char crapvpn_drop_names[CRAPVPN_DROP_MAX][ETH_GSTRING_LEN] = {
 	[CRAPVPN_DROP_RX_BAD_LENGTH]	= "rx_drop_bad_length",
 	[CRAPVPN_DROP_RX_EMPTY]		= "rx_drop_empty",
 	[CRAPVPN_DROP_RX_NOT_IP]	= "rx_drop_not_ip",
+	[CRAPVPN_DROP_RX_MODE]		= "rx_drop_mode",
 	[CRAPVPN_DROP_RX_NOMEM]		= "rx_drop_nomem",
 	[CRAPVPN_DROP_RX_DOWN]		= "rx_drop_down",
 	[CRAPVPN_DROP_RX_BACKLOG]	= "rx_drop_backlog",
@@ -386,6 +388,8 @@ static enum crapvpn_drop crapvpn_hdr_drop(enum crapvpn_hdr_verdict v)
 		return CRAPVPN_DROP_RX_BAD_MAGIC;
 	case CRAPVPN_HDR_BAD_LENGTH:
 		return CRAPVPN_DROP_RX_BAD_LENGTH;
+	case CRAPVPN_HDR_MODE:
+		return CRAPVPN_DROP_RX_MODE;
 	default:
 		return CRAPVPN_DROP_RX_EMPTY;
 	}
@@ -465,7 +469,8 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 		why = CRAPVPN_DROP_RX_NOMEM;
 		goto drop;
 	}
-	verdict = crapvpn_hdr_check(skb->data + sizeof(struct udphdr), len);
+	verdict = crapvpn_hdr_check(skb->data + sizeof(struct udphdr), len,
+				    CRAPVPN_MODE_L3);
 	if (verdict != CRAPVPN_HDR_OK) {
 		why = crapvpn_hdr_drop(verdict);
 		goto drop;
@@ -706,7 +711,8 @@ static struct sk_buff *crapvpn_seal(const struct crapvpn_conf *conf,
 	 */
 	skb->encapsulation = 0;
 	skb_reset_inner_network_header(skb);	/* for tunnel tx stats */
-	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len);
+	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len,
+			ntohs(skb->protocol));
 	skb->ip_summed = CHECKSUM_NONE;
 	return skb;
 
@@ -895,7 +901,7 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	c.frag = skb_shinfo(skb)->frags;
 	c.simd = crapvpn_simd_begin(bytes);
 	for (i = 0, seg = segs; i < n; i++, seg = seg->next) {
-		crapvpn_hdr_put(hdr, seg->len);
+		crapvpn_hdr_put(hdr, seg->len, ntohs(seg->protocol));
 		crapvpn_fill(&c, NULL, hdr, sizeof(hdr), 0);
 		crapvpn_fill_skb(&c, conf->ks, seg);
 	}
@@ -1078,12 +1084,14 @@ static void crapvpn_get_stats64(struct net_device *dev,
 				   d[CRAPVPN_DROP_RX_BAD_LENGTH] +
 				   d[CRAPVPN_DROP_RX_EMPTY];
 	stats->rx_frame_errors += d[CRAPVPN_DROP_RX_BAD_MAGIC] +
-				  d[CRAPVPN_DROP_RX_NOT_IP];
+				  d[CRAPVPN_DROP_RX_NOT_IP] +
+				  d[CRAPVPN_DROP_RX_MODE];
 	stats->rx_errors += d[CRAPVPN_DROP_RX_SHORT] +
 			    d[CRAPVPN_DROP_RX_BAD_LENGTH] +
 			    d[CRAPVPN_DROP_RX_EMPTY] +
 			    d[CRAPVPN_DROP_RX_BAD_MAGIC] +
-			    d[CRAPVPN_DROP_RX_NOT_IP];
+			    d[CRAPVPN_DROP_RX_NOT_IP] +
+			    d[CRAPVPN_DROP_RX_MODE];
 	/* RX_BACKLOG is in rx_dropped already: gro_cells counts it. */
 	stats->rx_dropped += d[CRAPVPN_DROP_RX_NOMEM] + d[CRAPVPN_DROP_RX_DOWN];
 	stats->tx_carrier_errors += d[CRAPVPN_DROP_TX_NO_ROUTE];

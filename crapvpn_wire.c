@@ -272,7 +272,20 @@ __u32 crapvpn_xor_avx2(const struct crapvpn_keystream *ks, __u8 *dst,
 #endif /* CRAPVPN_HAVE_XOR_AVX2 */
 
 /* Receive rules 1 to 4 of the wire format, in the order the spec gives. */
-enum crapvpn_hdr_verdict crapvpn_hdr_check(const __u8 *dgram, size_t len)
+/*
+ * Bytes 6-7 tell a layer-2 peer's frames from a layer-3 peer's packets.
+ * Only a type that names the other mode is refused: the userspace version
+ * sends 0 in either mode, and a layer-3 device reads the version nibble.
+ */
+static int crapvpn_type_fits(__u16 type, enum crapvpn_mode mode)
+{
+	if (mode == CRAPVPN_MODE_L2)
+		return type != CRAPVPN_TYPE_IPV4 && type != CRAPVPN_TYPE_IPV6;
+	return type != CRAPVPN_TYPE_ETHER;
+}
+
+enum crapvpn_hdr_verdict crapvpn_hdr_check(const __u8 *dgram, size_t len,
+					   enum crapvpn_mode mode)
 {
 	size_t inner;
 
@@ -286,10 +299,12 @@ enum crapvpn_hdr_verdict crapvpn_hdr_check(const __u8 *dgram, size_t len)
 		return CRAPVPN_HDR_BAD_LENGTH;
 	if (!inner)
 		return CRAPVPN_HDR_EMPTY;
+	if (!crapvpn_type_fits((__u16)(dgram[6] << 8 | dgram[7]), mode))
+		return CRAPVPN_HDR_MODE;
 	return CRAPVPN_HDR_OK;
 }
 
-void crapvpn_hdr_put(__u8 *hdr, __u16 inner_len)
+void crapvpn_hdr_put(__u8 *hdr, __u16 inner_len, __u16 type)
 {
 	hdr[0] = 'c';
 	hdr[1] = 'r';
@@ -297,8 +312,8 @@ void crapvpn_hdr_put(__u8 *hdr, __u16 inner_len)
 	hdr[3] = 'p';
 	hdr[4] = inner_len >> 8;
 	hdr[5] = inner_len & 0xff;
-	hdr[6] = 0;
-	hdr[7] = 0;
+	hdr[6] = type >> 8;
+	hdr[7] = type & 0xff;
 }
 
 /* Rule 5: the version nibble names the inner protocol, 4 or 6; else 0. */

@@ -98,7 +98,7 @@ int main(void)
 		dump("wordcopy", "", 0, sizes[s]);
 	}
 	for (r = 0; r < REPS; r++)
-		crapvpn_hdr_put(dst, 1500);
+		crapvpn_hdr_put(dst, 1500, CRAPVPN_TYPE_IPV4);
 	dump("hdr_put", "", 0, 8);
 
 	printf("dst[0] %u\n", dst[0]);	/* keep the work observable */

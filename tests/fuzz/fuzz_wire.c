@@ -20,16 +20,24 @@
 /* abort() gives libFuzzer a crash with the input saved as an artifact. */
 #define ASSERT(c) do { if (!(c)) abort(); } while (0)
 
-/* The receive rules 1-4 written out again, independently of the code. */
-static enum crapvpn_hdr_verdict model_check(const uint8_t *d, size_t n)
+/* The receive rules written out again, independently of the code. */
+static enum crapvpn_hdr_verdict model_check(const uint8_t *d, size_t n,
+					    enum crapvpn_mode mode)
 {
+	unsigned int type;
+
 	if (n < CRAPVPN_HDR_LEN)
 		return CRAPVPN_HDR_SHORT;
 	if (memcmp(d, "crap", 4))
 		return CRAPVPN_HDR_BAD_MAGIC;
 	if (((size_t)d[4] << 8 | d[5]) != n - CRAPVPN_HDR_LEN)
 		return CRAPVPN_HDR_BAD_LENGTH;
-	return n == CRAPVPN_HDR_LEN ? CRAPVPN_HDR_EMPTY : CRAPVPN_HDR_OK;
+	if (n == CRAPVPN_HDR_LEN)
+		return CRAPVPN_HDR_EMPTY;
+	type = d[6] << 8 | d[7];
+	if (mode == CRAPVPN_MODE_L3)
+		return type == 0x6558 ? CRAPVPN_HDR_MODE : CRAPVPN_HDR_OK;
+	return type == 0x0800 || type == 0x86dd ? CRAPVPN_HDR_MODE : CRAPVPN_HDR_OK;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -55,8 +63,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(dg, data + 2 + keylen, n);
 
 	/* The header verdict, and the receive path's decrypt when it is OK. */
-	v = crapvpn_hdr_check(dg, n);
-	ASSERT(v == model_check(dg, n));
+	ASSERT(crapvpn_hdr_check(dg, n, CRAPVPN_MODE_L2) ==
+	       model_check(dg, n, CRAPVPN_MODE_L2));
+	v = crapvpn_hdr_check(dg, n, CRAPVPN_MODE_L3);
+	ASSERT(v == model_check(dg, n, CRAPVPN_MODE_L3));
 	if (v == CRAPVPN_HDR_OK) {
 		int ver;
 

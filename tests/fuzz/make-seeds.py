@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write each wire vector as a fuzzer seed: be16 key length, key, datagram.
+"""Write each wire vector as a fuzzer seed: be16 key length, key, datagram
+(and, for a 1.1 vector with `sent`, that datagram as a second seed).
 
 usage: make-seeds.py VECTORS.jsonl OUTDIR
 """
@@ -24,6 +25,10 @@ def main():
             with open(os.path.join(outdir, name), "wb") as out:
                 out.write(seed)
             n += 1
+            if v.get("sent"):	# 1.1: the module's datagram, typed
+                with open(os.path.join(outdir, name + "-sent"), "wb") as out:
+                    out.write(seed[:2 + len(key)] + bytes.fromhex(v["sent"]))
+                n += 1
     print(f"{n} seeds in {outdir}")
 
 

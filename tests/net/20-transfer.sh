@@ -8,13 +8,14 @@
 #    directions send different slices of one random file;
 #  * tcpdump (-s 96, count-limited) on the tunnel device and on the underlay
 #    veth during each transfer: every underlay datagram is 'crap' + length
-#    (= UDP payload - 8) + 00 00 + a ciphertext that decrypts to an inner IP
-#    header agreeing with the length; the tunnel device shows bare IP
-#    packets whose TCP payload equals the file bytes at that stream offset
-#    (tests/net/helpers/pcapcheck.py); the same for what a packet socket
-#    on each end's underlay that reads only after the transfer still holds
-#    of what that end received (helpers/lazytap.py): the module must not
-#    decrypt shared data in place;
+#    (= UDP payload - 8) + the inner EtherType + a ciphertext that
+#    decrypts to an inner IP header agreeing with the length; the tunnel
+#    device shows bare IP packets whose TCP payload equals the file bytes
+#    at that stream offset (tests/net/helpers/pcapcheck.py); the same
+#    for what a packet socket on each end's underlay that reads only after
+#    the transfer still holds of what that end received
+#    (helpers/lazytap.py): the module must not decrypt shared data in
+#    place;
 #  * counters: the receiver's rx_packets/rx_bytes equal the sender's
 #    tx_packets/tx_bytes minus the netem loss, no rx/tx errors, no drop
 #    counter (rx_dropped, `ethtool -S`) moved during the transfers;
@@ -85,7 +86,7 @@ phase() {
 	check "$dev: lazy packet sockets drained" wait_for 120 eval \
 		"test -e $CV_TMP/$dev-lazy-a.pcap.done && test -e $CV_TMP/$dev-lazy-b.pcap.done"
 	mtu=$(n a cat "/sys/class/net/$dev/mtu")
-	check_show "$dev: underlay datagrams are 'crap' + len + 0000 + XORed IP" \
+	check_show "$dev: underlay datagrams are 'crap' + len + EtherType + XORed IP" \
 		python3 "$PCAPCHECK" wire "$CV_TMP/$dev-out-a.pcap" \
 		"$CV_TMP/$dev-out-b.pcap" --port "$port" \
 		--key "$KEY" --outer "$outer" --inner "$inner" --min 500 \

@@ -6,8 +6,9 @@
 #    its 1500-byte packets leave as fragmented datagrams, which the module
 #    must reassemble and accept;
 #  * full-size captures on both tunnel ends and on the underlay: every
-#    ICMP packet is carried as exactly "crap" + length + 00 00 + (packet XOR
-#    key), whichever end sent it (tests/net/helpers/pcapcheck.py match);
+#    ICMP packet is carried as exactly "crap" + length + type + (packet XOR
+#    key), type the EtherType from the module and 00 00 from the userspace
+#    peer, which ignores it on receipt (tests/net/helpers/pcapcheck.py match);
 #  * a TCP stream each way at the same time, sha256-checked;
 #  * the module's counters moved and it dropped nothing.
 # CV_INTEROP_MIB (default 16) sets the size of each stream: the userspace
@@ -70,10 +71,12 @@ interop() {
 	stop_capture "$tun"
 	stop_capture "$dev-udp"
 	[ ${#frag[@]} -gt 0 ] || big_ping "$dev" "$ia"
-	check "$dev: each ICMP packet is 'crap' + len + 0000 + packet XOR key" \
+	# The module writes the EtherType in bytes 6-7, the userspace peer zeros.
+	check "$dev: each ICMP packet is 'crap' + len + type + packet XOR key" \
 		"$PY" "$PCAPCHECK" match "$CV_TMP/$dev.pcap,$CV_TMP/$tun.pcap" \
 		"$CV_TMP/$dev-udp.pcap" --key "$KEY" --port "$port" \
-		--map "$ia=$oa,$ib=$ob" --min-echo "$ia=8" --min-echo "$ib=$min_b" \
+		--map "$ia=$oa,$ib=$ob" --untyped "$ob" \
+		--min-echo "$ia=8" --min-echo "$ib=$min_b" \
 		"${frag[@]}"
 
 	rm -f "$CV_TMP"/"$dev"-*.sum "$CV_TMP"/"$dev"-*.end "$CV_TMP"/"$dev"-*.rc

@@ -13,12 +13,12 @@
 #
 # Knobs: CV_FUZZ_COUNT (10000), CV_FUZZ6_COUNT (2000, over IPv6),
 # CV_FUZZ_SEED (random, printed), CV_VECTORS (the vectors file,
-# tests/vectors/wire-vectors.jsonl).
+# tests/vectors/wire-vectors-1.1.jsonl).
 . "$(dirname "$0")/lib.sh"
 
 PY=${PY:-python3}
 HELPERS=$CV_ROOT/tests/net/helpers
-VECTORS=${CV_VECTORS:-$CV_ROOT/tests/vectors/wire-vectors.jsonl}
+VECTORS=${CV_VECTORS:-$CV_ROOT/tests/vectors/wire-vectors-1.1.jsonl}
 FUZZ_COUNT=${CV_FUZZ_COUNT:-10000}
 FUZZ6_COUNT=${CV_FUZZ6_COUNT:-2000}
 FUZZ_SEED=${CV_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
@@ -127,6 +127,7 @@ for k, v in json.load(open(sys.argv[1])).items(): print(k, v)' "$sum" >"$CV_TMP/
 	check_eq "$dev: rx_drop_bad_magic" "${d[rx_drop_bad_magic]}" "${exp[magic]}"
 	check_eq "$dev: rx_drop_bad_length" "${d[rx_drop_bad_length]}" "${exp[length]}"
 	check_eq "$dev: rx_drop_empty" "${d[rx_drop_empty]}" "${exp[empty]}"
+	check_eq "$dev: rx_drop_mode" "${d[rx_drop_mode]}" "${exp[mode]}"
 	# A version nibble of 4 or 6 with less than a minimal header may be
 	# dropped here or passed on to the stack: both are allowed.
 	check "$dev: rx_drop_not_ip in [${exp[not_ip]}, ${exp[not_ip]} + ${exp[ip_short]}] (got ${d[rx_drop_not_ip]})" \
@@ -138,13 +139,14 @@ for k, v in json.load(open(sys.argv[1])).items(): print(k, v)' "$sum" >"$CV_TMP/
 	check_eq "$dev: rx_drop_nomem/down/backlog" \
 		"${d[rx_drop_nomem]}/${d[rx_drop_down]}/${d[rx_drop_backlog]}" 0/0/0
 	local errs=$((d[rx_drop_short] + d[rx_drop_bad_magic] + d[rx_drop_bad_length] +
-		d[rx_drop_empty] + d[rx_drop_not_ip]))
+		d[rx_drop_empty] + d[rx_drop_not_ip] + d[rx_drop_mode]))
 	check_eq "$dev: rx_errors moved by the drops" "${d[rx_errors]}" "$errs"
 	check_eq "$dev: rx_length_errors = short + bad_length + empty" \
 		"${d[rx_length_errors]}" \
 		$((d[rx_drop_short] + d[rx_drop_bad_length] + d[rx_drop_empty]))
-	check_eq "$dev: rx_frame_errors = bad_magic + not_ip" \
-		"${d[rx_frame_errors]}" $((d[rx_drop_bad_magic] + d[rx_drop_not_ip]))
+	check_eq "$dev: rx_frame_errors = bad_magic + not_ip + mode" \
+		"${d[rx_frame_errors]}" \
+		$((d[rx_drop_bad_magic] + d[rx_drop_not_ip] + d[rx_drop_mode]))
 	check_eq "$dev: rx_dropped" "${d[rx_dropped]}" 0
 
 	local samples max seen

@@ -344,13 +344,13 @@ check_eq "cv6: rx_packets + rx_drop_* == Udp6InDatagrams delta" "$tot6" $((in6_1
 check_eq "Udp RcvbufErrors delta (nothing queued)" $(($(udp_snmp a RcvbufErrors) - rb4_0)) 0
 check_eq "Udp6RcvbufErrors delta" $(($(udp_snmp a RcvbufErrors 6) - rb6_0)) 0
 
-# Per reason: short, bad magic, bad length and empty datagrams come only
-# from the hostile senders, so each counter is at most what was sent of its
+# Per reason: short, bad magic, bad length, empty and layer-2-typed
+# datagrams come only from the hostile senders, so each counter is at most what was sent of its
 # class (less when the flood lost datagrams before delivery), and not 0.
 dv() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
 for fam in 4 6; do
 	for pair in short:rx_drop_short magic:rx_drop_bad_magic \
-		length:rx_drop_bad_length empty:rx_drop_empty; do
+		length:rx_drop_bad_length empty:rx_drop_empty mode:rx_drop_mode; do
 		sent=$(json_get "$CV_TMP/h$fam.json" "${pair%%:*}")
 		got=$(dv "$CV_TMP/d$fam" "${pair#*:}")
 		check "cv$fam: ${pair#*:} = $got, in [1, $sent]" \

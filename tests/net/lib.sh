@@ -355,6 +355,7 @@ tap() {
 		case $line in
 		"ok - "*) ok "${line#ok - }" ;;
 		"not ok - "*) fail "${line#not ok - }" ;;
+		"skip - "*) skip "${line#skip - }" ;;
 		*) printf '%s\n' "$line" ;;
 		esac
 	done <"$CV_TMP/tap"

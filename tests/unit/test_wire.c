@@ -124,6 +124,7 @@ static __u32 xor_pieces(const struct crapvpn_keystream *ks, __u8 *dst,
 
 struct vector {
 	char *name, *key, *plaintext, *datagram, *expect, *reason;
+	char *mode, *sent;	/* 1.1: "l3" or "l2"; what the module sends */
 };
 
 static const char *skip_ws(const char *s)
@@ -215,6 +216,8 @@ static int parse_vector(const char *s, struct vector *v)
 		else if (!strcmp(name, "datagram"))	field = &v->datagram;
 		else if (!strcmp(name, "expect"))	field = &v->expect;
 		else if (!strcmp(name, "reason"))	field = &v->reason;
+		else if (!strcmp(name, "mode"))		field = &v->mode;
+		else if (!strcmp(name, "sent"))		field = &v->sent;
 		free(name);
 		if (field) {
 			free(*field);
@@ -238,6 +241,8 @@ static void free_vector(struct vector *v)
 	free(v->datagram);
 	free(v->expect);
 	free(v->reason);
+	free(v->mode);
+	free(v->sent);
 }
 
 /* Decodes hex into an exact-size buffer; NULL (and *n = 0) if malformed. */
@@ -268,10 +273,13 @@ static __u8 *unhex(const char *hex, size_t *n)
 /*
  * Each drop reason of the vector file, by its opening words, and what the
  * receiver must say to it. VERSION_0: the header is fine, but the first
- * decrypted byte must not name IPv4 or IPv6. An unknown reason fails the
- * vector, so that a new kind of drop gets a deliberate mapping here.
+ * decrypted byte must not name IPv4 or IPv6. ETHER_SHORT: the header is
+ * fine, but the frame is shorter than an Ethernet header. An unknown reason
+ * fails the vector, so that a new kind of drop gets a deliberate mapping.
  */
 #define VERSION_0 (-1)
+#define ETHER_SHORT (-2)
+#define ETHER_HLEN 14
 static const struct {
 	const char *prefix;
 	int verdict;
@@ -285,6 +293,8 @@ static const struct {
 	{ "empty inner packet",				CRAPVPN_HDR_EMPTY },
 	{ "inner packet's version nibble is neither 4 nor 6", VERSION_0 },
 	{ "decrypted with the right key this is not an IP packet", VERSION_0 },
+	{ "bytes 6-7 say",				CRAPVPN_HDR_MODE },
+	{ "shorter than an Ethernet header",		ETHER_SHORT },
 };
 
 static int drop_verdict(const char *reason, int *verdict)
@@ -302,11 +312,51 @@ static int drop_verdict(const char *reason, int *verdict)
 	return -1;
 }
 
-static int check_accept(const struct crapvpn_keystream *ks, size_t keylen,
-			const __u8 *pt, size_t ptlen, const __u8 *dg, size_t dglen)
+/* The EtherType a crapvpn device puts in bytes 6-7 for @pt. */
+static __u16 type_of(enum crapvpn_mode mode, const __u8 *pt)
+{
+	if (mode == CRAPVPN_MODE_L2)
+		return CRAPVPN_TYPE_ETHER;
+	return crapvpn_inner_version(pt[0]) == 6 ? CRAPVPN_TYPE_IPV6 :
+						   CRAPVPN_TYPE_IPV4;
+}
+
+/*
+ * Seals @pt with header type @type, out of place and in place: both must
+ * give @want, the datagram of @wantlen bytes.
+ */
+static int check_seal(const struct crapvpn_keystream *ks, size_t keylen,
+		      const __u8 *pt, size_t ptlen, __u16 type,
+		      const __u8 *want, size_t wantlen)
+{
+	__u8 *buf = xmalloc(ptlen + CRAPVPN_HDR_LEN);
+	int ok = 1;
+	__u32 pos;
+
+	CHECK(wantlen == ptlen + CRAPVPN_HDR_LEN, "%zu bytes sealed from %zu",
+	      wantlen, ptlen);
+	if (!ok)
+		goto out;
+	crapvpn_hdr_put(buf, ptlen, type);
+	pos = crapvpn_xor(ks, buf + 8, pt, ptlen, 0);
+	CHECK(!memcmp(buf, want, wantlen), "encrypt out of place differs");
+	CHECK(pos == ptlen % keylen, "returned pos %u", pos);
+	memset(buf, 0xa5, wantlen);
+	crapvpn_hdr_put(buf, ptlen, type);
+	memcpy(buf + 8, pt, ptlen);
+	crapvpn_xor(ks, buf + 8, buf + 8, ptlen, 0);
+	CHECK(!memcmp(buf, want, wantlen), "encrypt in place differs");
+out:
+	free(buf);
+	return ok;
+}
+
+/* Opens @dg in the ways the module does: it must give @pt. */
+static int check_open(const struct crapvpn_keystream *ks, size_t keylen,
+		      enum crapvpn_mode mode, const __u8 *pt, size_t ptlen,
+		      const __u8 *dg, size_t dglen)
 {
 	__u8 *buf = xmalloc(dglen), *pieces = xmalloc(ptlen);
-	int reserved_zero = dglen >= 8 && !dg[6] && !dg[7];
 	int ok = 1, round;
 	__u32 pos;
 
@@ -314,30 +364,20 @@ static int check_accept(const struct crapvpn_keystream *ks, size_t keylen,
 	      dglen, ptlen);
 	if (!ok)
 		goto out;
-	CHECK(crapvpn_hdr_check(dg, dglen) == CRAPVPN_HDR_OK, "hdr_check = %d",
-	      crapvpn_hdr_check(dg, dglen));
+	CHECK(crapvpn_hdr_check(dg, dglen, mode) == CRAPVPN_HDR_OK, "hdr_check = %d",
+	      crapvpn_hdr_check(dg, dglen, mode));
 
-	/* Encrypt: out of place, then in place; both must give the datagram. */
-	if (reserved_zero) {
-		crapvpn_hdr_put(buf, ptlen);
-		pos = crapvpn_xor(ks, buf + 8, pt, ptlen, 0);
-		CHECK(!memcmp(buf, dg, dglen), "encrypt out of place differs");
-		CHECK(pos == ptlen % keylen, "returned pos %u", pos);
-		memset(buf, 0xa5, dglen);
-		crapvpn_hdr_put(buf, ptlen);
-		memcpy(buf + 8, pt, ptlen);
-		crapvpn_xor(ks, buf + 8, buf + 8, ptlen, 0);
-		CHECK(!memcmp(buf, dg, dglen), "encrypt in place differs");
-	}
-
-	/* Decrypt: out of place, in place. */
 	pos = crapvpn_xor(ks, buf, dg + 8, ptlen, 0);
 	CHECK(!memcmp(buf, pt, ptlen), "decrypt out of place differs");
 	CHECK(pos == ptlen % keylen, "returned pos %u", pos);
 	memcpy(buf, dg + 8, ptlen);
 	crapvpn_xor(ks, buf, buf, ptlen, 0);
 	CHECK(!memcmp(buf, pt, ptlen), "decrypt in place differs");
-	CHECK(crapvpn_inner_version(buf[0]) != 0, "inner version of 0x%02x", buf[0]);
+	if (mode == CRAPVPN_MODE_L2)
+		CHECK(ptlen >= ETHER_HLEN, "frame of %zu bytes", ptlen);
+	else
+		CHECK(crapvpn_inner_version(buf[0]) != 0, "inner version of 0x%02x",
+		      buf[0]);
 
 	/* The same in random pieces, out of place and in place. */
 	for (round = 0; round < 8; round++) {
@@ -355,22 +395,51 @@ out:
 	return ok;
 }
 
-static int check_drop(const struct crapvpn_keystream *ks, const char *reason,
-		      const __u8 *dg, size_t dglen)
+/*
+ * An accept vector: @dg (as a peer sent it) opens to @pt; sealing @pt
+ * gives @sent (1.1: what the module must send), or, for a 1.0 vector,
+ * @dg itself when its bytes 6-7 are zero.
+ */
+static int check_accept(const struct crapvpn_keystream *ks, size_t keylen,
+			enum crapvpn_mode mode, const __u8 *pt, size_t ptlen,
+			const __u8 *dg, size_t dglen, const __u8 *sent,
+			size_t sentlen)
 {
-	enum crapvpn_hdr_verdict got = crapvpn_hdr_check(dg, dglen);
+	int ok = check_open(ks, keylen, mode, pt, ptlen, dg, dglen);
+
+	if (!ok)
+		return 0;
+	if (sent)
+		return check_open(ks, keylen, mode, pt, ptlen, sent, sentlen) &&
+		       check_seal(ks, keylen, pt, ptlen, type_of(mode, pt),
+				  sent, sentlen);
+	if (!dg[6] && !dg[7])
+		return check_seal(ks, keylen, pt, ptlen, 0, dg, dglen);
+	return ok;
+}
+
+static int check_drop(const struct crapvpn_keystream *ks, enum crapvpn_mode mode,
+		      const char *reason, const __u8 *dg, size_t dglen)
+{
+	enum crapvpn_hdr_verdict got = crapvpn_hdr_check(dg, dglen, mode);
 	int want, ok = 1;
 
 	CHECK(!drop_verdict(reason, &want), "unknown drop reason \"%s\"",
 	      reason ? reason : "(null)");
 	if (!ok)
 		return 0;
-	if (want != VERSION_0) {
+	if (want >= 0) {
 		CHECK(got == (enum crapvpn_hdr_verdict)want, "hdr_check = %d, want %d",
 		      got, want);
 		return ok;
 	}
 	CHECK(got == CRAPVPN_HDR_OK, "hdr_check = %d, want OK", got);
+	if (want == ETHER_SHORT) {
+		CHECK(mode == CRAPVPN_MODE_L2 && dglen - 8 < ETHER_HLEN,
+		      "a %zu-byte frame at a %s device", dglen - 8,
+		      mode == CRAPVPN_MODE_L2 ? "layer-2" : "layer-3");
+		return ok;
+	}
 	if (ok) {
 		__u8 first;
 
@@ -383,19 +452,27 @@ static int check_drop(const struct crapvpn_keystream *ks, const char *reason,
 
 static int check_vector(const struct vector *v)
 {
-	size_t keylen = 0, ptlen = 0, dglen = 0;
-	__u8 *key = NULL, *pt = NULL, *dg = NULL;
+	size_t keylen = 0, ptlen = 0, dglen = 0, sentlen = 0;
+	__u8 *key = NULL, *pt = NULL, *dg = NULL, *sent = NULL;
+	enum crapvpn_mode mode = CRAPVPN_MODE_L3;
 	struct crapvpn_keystream *ks = NULL;
 	int ok = 1;
 
 	CHECK(v->key && v->datagram && v->expect, "vector lacks key, datagram or expect");
+	CHECK(!v->mode || !strcmp(v->mode, "l3") || !strcmp(v->mode, "l2"),
+	      "unknown mode \"%s\"", v->mode);
 	if (!ok)
 		return 0;
+	if (v->mode && !strcmp(v->mode, "l2"))
+		mode = CRAPVPN_MODE_L2;
 	key = unhex(v->key, &keylen);
 	dg = unhex(v->datagram, &dglen);
+	if (v->sent)
+		sent = unhex(v->sent, &sentlen);
 	CHECK(key && keylen >= CRAPVPN_KEY_MIN && keylen <= CRAPVPN_KEY_MAX,
 	      "bad key \"%.16s\"", v->key);
 	CHECK(dg || !*v->datagram, "bad datagram hex");
+	CHECK(!v->sent || sent, "bad sent hex");
 	if (!ok)
 		goto out;
 	ks = ks_new(key, keylen);
@@ -404,9 +481,10 @@ static int check_vector(const struct vector *v)
 		CHECK(v->plaintext && (pt = unhex(v->plaintext, &ptlen)),
 		      "accept vector without plaintext");
 		if (ok)
-			ok = check_accept(ks, keylen, pt, ptlen, dg, dglen);
+			ok = check_accept(ks, keylen, mode, pt, ptlen, dg, dglen,
+					  sent, sentlen);
 	} else if (!strcmp(v->expect, "drop")) {
-		ok = check_drop(ks, v->reason, dg, dglen);
+		ok = check_drop(ks, mode, v->reason, dg, dglen);
 	} else {
 		CHECK(0, "unknown expect \"%s\"", v->expect);
 	}
@@ -415,6 +493,7 @@ out:
 	free(key);
 	free(pt);
 	free(dg);
+	free(sent);
 	return ok;
 }
 
@@ -595,13 +674,15 @@ static void run_header_edges(void)
 	cur_case = "hdr_put/hdr_check every length";
 	memset(dg, 0x5a, CRAPVPN_HDR_LEN + CRAPVPN_MAX_INNER + 1);
 	for (n = 0; n <= CRAPVPN_MAX_INNER; n++) {
-		crapvpn_hdr_put(dg, n);
+		crapvpn_hdr_put(dg, n, CRAPVPN_TYPE_IPV6);
 		if (memcmp(dg, "crap", 4) || dg[4] != n >> 8 || dg[5] != (n & 0xff) ||
-		    dg[6] || dg[7] ||
-		    crapvpn_hdr_check(dg, n + 8) != (n ? CRAPVPN_HDR_OK : CRAPVPN_HDR_EMPTY) ||
-		    crapvpn_hdr_check(dg, n + 7) != (n + 7 < 8 ? CRAPVPN_HDR_SHORT :
-						     CRAPVPN_HDR_BAD_LENGTH) ||
-		    crapvpn_hdr_check(dg, n + 9) != CRAPVPN_HDR_BAD_LENGTH) {
+		    dg[6] != 0x86 || dg[7] != 0xdd ||
+		    crapvpn_hdr_check(dg, n + 8, CRAPVPN_MODE_L3) !=
+		    (n ? CRAPVPN_HDR_OK : CRAPVPN_HDR_EMPTY) ||
+		    crapvpn_hdr_check(dg, n + 7, CRAPVPN_MODE_L3) !=
+		    (n + 7 < 8 ? CRAPVPN_HDR_SHORT : CRAPVPN_HDR_BAD_LENGTH) ||
+		    crapvpn_hdr_check(dg, n + 9, CRAPVPN_MODE_L3) !=
+		    CRAPVPN_HDR_BAD_LENGTH) {
 			CHECK(0, "length %zu", n);
 			break;
 		}
@@ -611,19 +692,32 @@ static void run_header_edges(void)
 	/* A field of 0 with 65536 bytes behind it: a length mismatch, not empty. */
 	cur_case = "hdr_check 65536 bytes, field 0";
 	ok = 1;
-	crapvpn_hdr_put(dg, 0);
-	CHECK(crapvpn_hdr_check(dg, CRAPVPN_HDR_LEN + 65536) == CRAPVPN_HDR_BAD_LENGTH,
-	      "got %d", crapvpn_hdr_check(dg, CRAPVPN_HDR_LEN + 65536));
+	crapvpn_hdr_put(dg, 0, 0);
+	CHECK(crapvpn_hdr_check(dg, CRAPVPN_HDR_LEN + 65536, CRAPVPN_MODE_L3) ==
+	      CRAPVPN_HDR_BAD_LENGTH, "got %d",
+	      crapvpn_hdr_check(dg, CRAPVPN_HDR_LEN + 65536, CRAPVPN_MODE_L3));
 	tally(ok);
 
-	/* Reserved bytes are ignored, whatever they hold. */
-	cur_case = "hdr_check reserved bytes";
+	/*
+	 * Bytes 6-7: every type is accepted but the other mode's, and the
+	 * mode's verdict comes after every length rule.
+	 */
+	cur_case = "hdr_check type field";
 	ok = 1;
-	crapvpn_hdr_put(dg, 20);
-	for (i = 0; i < 0x10000; i += 0x0101) {
-		dg[6] = i >> 8;
-		dg[7] = i;
-		CHECK(crapvpn_hdr_check(dg, 28) == CRAPVPN_HDR_OK, "reserved %04zx", i);
+	for (i = 0; i < 0x10000; i++) {
+		int l2_refuses = i == CRAPVPN_TYPE_IPV4 || i == CRAPVPN_TYPE_IPV6;
+
+		crapvpn_hdr_put(dg, 20, i);
+		CHECK(crapvpn_hdr_check(dg, 28, CRAPVPN_MODE_L3) ==
+		      (i == CRAPVPN_TYPE_ETHER ? CRAPVPN_HDR_MODE : CRAPVPN_HDR_OK),
+		      "l3, type %04zx", i);
+		CHECK(crapvpn_hdr_check(dg, 28, CRAPVPN_MODE_L2) ==
+		      (l2_refuses ? CRAPVPN_HDR_MODE : CRAPVPN_HDR_OK),
+		      "l2, type %04zx", i);
+		CHECK(crapvpn_hdr_check(dg, 29, CRAPVPN_MODE_L2) ==
+		      CRAPVPN_HDR_BAD_LENGTH, "l2, type %04zx, 29 bytes", i);
+		if (!ok)
+			break;
 	}
 	tally(ok);
 
@@ -631,20 +725,22 @@ static void run_header_edges(void)
 	cur_case = "hdr_check magic bit flips";
 	ok = 1;
 	for (b = 0; b < 32; b++) {
-		crapvpn_hdr_put(dg, 20);
+		crapvpn_hdr_put(dg, 20, CRAPVPN_TYPE_IPV4);
 		dg[b / 8] ^= 1 << (b % 8);
-		CHECK(crapvpn_hdr_check(dg, 28) == CRAPVPN_HDR_BAD_MAGIC, "bit %d", b);
+		CHECK(crapvpn_hdr_check(dg, 28, CRAPVPN_MODE_L3) ==
+		      CRAPVPN_HDR_BAD_MAGIC, "bit %d", b);
 	}
 	tally(ok);
 
 	/* Short datagrams, each in an exact-size buffer, must read nothing past it. */
 	cur_case = "hdr_check short";
 	ok = 1;
-	crapvpn_hdr_put(hdr, 0);
+	crapvpn_hdr_put(hdr, 0, 0);
 	for (n = 0; n < CRAPVPN_HDR_LEN; n++) {
 		__u8 *s = xmemdup(hdr, n);
 
-		CHECK(crapvpn_hdr_check(s, n) == CRAPVPN_HDR_SHORT, "len %zu", n);
+		CHECK(crapvpn_hdr_check(s, n, CRAPVPN_MODE_L3) == CRAPVPN_HDR_SHORT,
+		      "len %zu", n);
 		free(s);
 	}
 	tally(ok);
@@ -662,7 +758,7 @@ static void run_header_edges(void)
 
 int main(int argc, char **argv)
 {
-	const char *vectors = argc > 1 ? argv[1] : "../vectors/wire-vectors.jsonl";
+	const char *vectors = argc > 1 ? argv[1] : "../vectors/wire-vectors-1.1.jsonl";
 	int vec_err;
 
 	if (argc > 2)

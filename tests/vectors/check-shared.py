@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
-"""Do the repository's wire vectors agree with the 1.0 vectors in shared/?
+"""Do the repository's wire vectors agree with those in shared/?
 
-usage: check-shared.py [SHARED.jsonl]
-  (default: $CRAPVPN_SHARED_VECTORS, else ../shared/vectors/wire-vectors.jsonl
-  beside the repository)
+usage: check-shared.py [SHARED_DIR]
+  (default: $CRAPVPN_SHARED_VECTORS, else ../shared/vectors beside the
+  repository)
 
-1. make-vectors.py --check: the committed file is what the script writes;
-2. both files hold the same cases: (name, expect, reason, key length,
-   plaintext length);
-3. the userspace peer encodes and decodes every shared vector
+1. make-vectors.py --check: the committed files are what the script writes;
+2. for 1.0 (wire-vectors.jsonl) and 1.1 (wire-vectors-1.1.jsonl), both
+   directories hold the same cases: (name, mode, expect, reason, key
+   length, plaintext length, whether there is a `sent`);
+3. the userspace peer encodes and decodes every shared 1.0 vector
    (tests/userspace/test_userspace.py on the shared file);
-4. the C unit tests pass on the shared file (tests/unit, make check).
+4. the C unit tests pass on both shared files (tests/unit, make check).
 
 Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed". Without
-the shared file it checks nothing: it says "# SKIPPED ..." and counts
+the shared directory it checks nothing: it says "# SKIPPED ..." and counts
 0 passed, 0 failed.
 """
 import json
@@ -23,7 +24,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-OURS = os.path.join(HERE, "wire-vectors.jsonl")
+FILES = ("wire-vectors.jsonl", "wire-vectors-1.1.jsonl")
 results = {"ok": 0, "not ok": 0}
 
 
@@ -49,37 +50,41 @@ def cases(path):
     def length(hexstr):
         return None if hexstr is None else len(hexstr) // 2
     with open(path) as f:
-        return {(v["name"], v["expect"], v.get("reason"), length(v["key"]),
-                 length(v["plaintext"]))
+        return {(v["name"], v.get("mode"), v["expect"], v.get("reason"),
+                 length(v["key"]), length(v["plaintext"]), "sent" in v)
                 for v in map(json.loads, filter(str.strip, f))}
 
 
 def main(argv):
     shared = (argv[0] if argv else os.environ.get("CRAPVPN_SHARED_VECTORS") or
-              os.path.join(os.path.dirname(ROOT), "shared", "vectors",
-                           "wire-vectors.jsonl"))
-    if not os.path.isfile(shared):
-        print(f"# SKIPPED shared vectors: no {shared}")
+              os.path.join(os.path.dirname(ROOT), "shared", "vectors"))
+    if not os.path.isfile(os.path.join(shared, FILES[0])):
+        print(f"# SKIPPED shared vectors: no {shared}/{FILES[0]}")
         print("0 passed, 0 failed")
         return 0
-    print(f"# {os.path.relpath(OURS, ROOT)} against {shared}")
+    print(f"# {os.path.relpath(HERE, ROOT)} against {shared}")
     run("make-vectors.py --check: the committed vectors are the script's",
         [sys.executable, os.path.join(HERE, "make-vectors.py"), "--check"])
 
-    ours, theirs = cases(OURS), cases(shared)
-    report(ours == theirs,
-           f"the same {len(theirs)} cases (name, expect, reason, key and "
-           "plaintext lengths)",
-           [f"only in ours:   {c}" for c in sorted(ours - theirs, key=str)] +
-           [f"only in shared: {c}" for c in sorted(theirs - ours, key=str)])
+    for name in FILES:
+        theirs_path = os.path.join(shared, name)
+        if not os.path.isfile(theirs_path):
+            report(False, f"{theirs_path} exists")
+            continue
+        ours, theirs = cases(os.path.join(HERE, name)), cases(theirs_path)
+        report(ours == theirs,
+               f"{name}: the same {len(theirs)} cases (name, mode, expect, "
+               "reason, key and plaintext lengths, sent)",
+               [f"only in ours:   {c}" for c in sorted(ours - theirs, key=str)] +
+               [f"only in shared: {c}" for c in sorted(theirs - ours, key=str)])
+        run(f"the C unit tests pass on the shared {name}",
+            ["make", "-s", "-C", os.path.join(ROOT, "tests", "unit"), "check",
+             f"VECTORS={os.path.abspath(theirs_path)}"])
 
-    run("the userspace peer encodes and decodes the shared vectors",
+    run("the userspace peer encodes and decodes the shared 1.0 vectors",
         [sys.executable,
          os.path.join(ROOT, "tests", "userspace", "test_userspace.py"),
-         shared])
-    run("the C unit tests pass on the shared vectors",
-        ["make", "-s", "-C", os.path.join(ROOT, "tests", "unit"), "check",
-         f"VECTORS={os.path.abspath(shared)}"])
+         os.path.join(shared, FILES[0])])
 
     print(f"{results['ok']} passed, {results['not ok']} failed")
     return 1 if results["not ok"] else 0

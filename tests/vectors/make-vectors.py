@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Write the wire vectors, wire-vectors.jsonl beside this script.
+"""Write the wire vectors, wire-vectors.jsonl (1.0) and
+wire-vectors-1.1.jsonl beside this script.
 
-usage: make-vectors.py [--check] [FILE]
+usage: make-vectors.py [--check] [DIR]
 
 The datagrams come from the tests' own userspace peer
 (tests/userspace/crapvpn-userspace.py: Cipher, encode), the inner packets
 from a seeded PRNG, so two runs write the same bytes. The cases, their names
-and their drop reasons are those of the 1.0 vectors in ../shared/vectors/.
---check: write nothing; exit 1 if FILE differs from what would be written.
+and their drop reasons are those of the vectors in ../shared/vectors/.
+Version 1.1 adds to each vector its device `mode` (l3 or l2) and to each
+accept vector `sent`, the datagram crapvpn sends for the plaintext: the
+same bytes with the payload's EtherType in bytes 6-7 (the userspace peer,
+in `datagram`, writes zeros there, as the published version does).
+--check: write nothing; exit 1 if a file in DIR differs from what would be
+written.
 """
 import importlib.util
 import json
@@ -97,6 +103,37 @@ def packets(rnd):
     }
 
 
+ETH_IPV4, ETH_IPV6, ETH_ETHER = 0x0800, 0x86DD, 0x6558
+MAC1, MAC2 = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+
+
+def frames(pkts):
+    """The five Ethernet frames of the layer-2 accept vectors, by name."""
+    arp = (struct.pack("!HHBBH", 1, ETH_IPV4, 6, 4, 1) + MAC1 +
+           socket.inet_aton(SRC4) + bytes(6) + socket.inet_aton(DST4))
+
+    def eth(etype, payload, dst=MAC2):
+        return dst + MAC1 + struct.pack("!H", etype) + payload
+    return {
+        "l2-arp-request-42": eth(0x0806, arp, dst=b"\xff" * 6),
+        "l2-ipv4-icmp-98": eth(ETH_IPV4, pkts["ipv4-icmp-echo-84"]),
+        "l2-ipv6-118": eth(ETH_IPV6, pkts["ipv6-icmp6-104"]),
+        "l2-vlan-ipv4-102": eth(0x8100, struct.pack("!HH", 42, ETH_IPV4) +
+                                pkts["ipv4-icmp-echo-84"]),
+        "l2-ipv4-1514": eth(ETH_IPV4, pkts["ipv4-tcp-like-1500"]),
+    }
+
+
+def typed(datagram, etype):
+    return datagram[:6] + struct.pack("!H", etype) + datagram[8:]
+
+
+def ethertype(mode, pt):
+    if mode == "l2":
+        return ETH_ETHER
+    return ETH_IPV6 if pt[0] >> 4 == 6 else ETH_IPV4
+
+
 def vector(name, key, datagram, plaintext=None, reason=None):
     v = {"name": name, "key": key.hex(),
          "plaintext": plaintext.hex() if plaintext is not None else None,
@@ -138,7 +175,53 @@ def drops(rnd, key, pt):
     ]
 
 
+def make_11(v10, pkts, keys):
+    """The 1.1 vectors: the 1.0 ones for a layer-3 device, each accept
+    vector with what crapvpn sends, then the layer-2 ones."""
+    out = []
+
+    def add(v, mode, sent=True):
+        v = dict(v, mode=mode)
+        if v["expect"] == "accept" and sent:
+            pt = bytes.fromhex(v["plaintext"])
+            v["sent"] = typed(bytes.fromhex(v["datagram"]),
+                              ethertype(mode, pt)).hex()
+        out.append({k: v[k] for k in ("name", "mode", "key", "plaintext",
+                                      "datagram", "sent", "expect", "reason")
+                    if k in v})
+    drops = [v for v in v10 if v["expect"] == "drop"]
+    for v in v10:
+        if v["expect"] == "accept":
+            # Typed datagrams from others (0xffee, 0x0800) are only opened.
+            add(v, "l3", sent=not v["name"].startswith("reserved"))
+    key, fr = keys[4], frames(pkts)
+    echo = pkts["ipv4-icmp-echo-84"]
+    dg4 = cu.encode(cu.Cipher(key), echo)
+    add(vector("ethertype-ipv4-accepted", key, typed(dg4, ETH_IPV4), echo),
+        "l3", sent=False)
+    for n in (1, 4, 33, 256):
+        for name, frame in fr.items():
+            add(vector(f"{name}/key{n}", keys[n],
+                       cu.encode(cu.Cipher(keys[n]), frame), frame), "l2")
+    for v in drops:
+        add(v, "l3")
+    dg6 = cu.encode(cu.Cipher(key), pkts["ipv6-icmp6-104"])
+    frame = cu.encode(cu.Cipher(key), fr["l2-ipv4-icmp-98"])
+    add(vector("l3-device-gets-ethernet", key, typed(frame, ETH_ETHER),
+               reason="bytes 6-7 say Ethernet (0x6558), the device is "
+               "layer 3"), "l3")
+    add(vector("l2-device-gets-ipv4", key, typed(dg4, ETH_IPV4),
+               reason="bytes 6-7 say IPv4, the device is layer 2"), "l2")
+    add(vector("l2-device-gets-ipv6", key, typed(dg6, ETH_IPV6),
+               reason="bytes 6-7 say IPv6, the device is layer 2"), "l2")
+    short = cu.encode(cu.Cipher(key), fr["l2-ipv4-icmp-98"][:13])
+    add(vector("l2-frame-too-short-13", key, typed(short, ETH_ETHER),
+               reason="shorter than an Ethernet header (14 bytes)"), "l2")
+    return out
+
+
 def make():
+    """The 1.0 and the 1.1 vectors, as {file name: bytes}."""
     rnd = random.Random(SEED)
     pkts = packets(rnd)
     keys = {n: rnd.randbytes(n) for n in KEY_LENGTHS}
@@ -154,30 +237,36 @@ def make():
                       dg[:6] + b"\xff\xee" + dg[8:], echo))
     for name, datagram, reason in drops(rnd, key, echo):
         out.append(vector(name, key, datagram, reason=reason))
-    return "".join(json.dumps(v) + "\n" for v in out).encode()
+
+    def lines(vs):
+        return "".join(json.dumps(v) + "\n" for v in vs).encode()
+    return {"wire-vectors.jsonl": lines(out),
+            "wire-vectors-1.1.jsonl": lines(make_11(out, pkts, keys))}
 
 
 def main(argv):
     check = "--check" in argv
     args = [a for a in argv if a != "--check"]
-    path = args[0] if args else os.path.join(HERE, "wire-vectors.jsonl")
-    data = make()
-    if not check:
-        with open(path, "wb") as f:
-            f.write(data)
-        print(f"{len(data.splitlines())} vectors in {path}")
-        return 0
-    try:
-        with open(path, "rb") as f:
-            same = f.read() == data
-    except OSError as e:
-        print(f"make-vectors.py --check: {e}", file=sys.stderr)
-        return 1
-    if not same:
-        print(f"make-vectors.py --check: {path} is not what this script "
-              "writes; run tests/vectors/make-vectors.py", file=sys.stderr)
-        return 1
-    return 0
+    where = args[0] if args else HERE
+    bad = 0
+    for name, data in make().items():
+        path = os.path.join(where, name)
+        if not check:
+            with open(path, "wb") as f:
+                f.write(data)
+            print(f"{len(data.splitlines())} vectors in {path}")
+            continue
+        try:
+            with open(path, "rb") as f:
+                same = f.read() == data
+        except OSError as e:
+            print(f"make-vectors.py --check: {e}", file=sys.stderr)
+            same = False
+        if not same:
+            print(f"make-vectors.py --check: {path} is not what this script "
+                  "writes; run tests/vectors/make-vectors.py", file=sys.stderr)
+            bad = 1
+    return bad
 
 
 if __name__ == "__main__":

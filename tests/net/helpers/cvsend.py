@@ -62,6 +62,8 @@ def classify(d, key):
         return "length"
     if n == 0:
         return "empty"
+    if d[6:8] == b"\x65\x58":	# an Ethernet frame, at a layer-3 device
+        return "mode"
     v = (d[HDR] ^ key[0]) >> 4
     if v not in (4, 6):
         return "not_ip"
@@ -137,8 +139,11 @@ def mutate(rng, key):
     if r < 0.77:		# trailing garbage
         d = valid(rng, key, 1900)
         return d + rng.randbytes(rng.randint(1, 100))
-    if r < 0.80:		# header only, length 0, reserved random
+    if r < 0.79:		# header only, length 0, type random
         return b"crap\0\0" + rng.randbytes(2)
+    if r < 0.80:		# well formed, but typed as a frame
+        d = valid(rng, key)
+        return d[:6] + b"\x65\x58" + d[8:]
     if r < 0.90:		# right header, random ciphertext, often tiny
         n = rng.randint(1, 44) if rng.random() < 0.3 else rng.randint(1, 1992)
         return seal(key, rng.randbytes(n), rng.randbytes(2))
@@ -273,7 +278,7 @@ def cmd_fuzz(args):
     key = bytes.fromhex(args.key)
     rng = random.Random(args.seed)
     s, to = sender(args.host, args.port)
-    counts = dict.fromkeys(["short", "magic", "length", "empty", "not_ip",
+    counts = dict.fromkeys(["short", "magic", "length", "empty", "mode", "not_ip",
                             "ip", "ip_short"], 0)
     sent = 0
     nbytes = 0

@@ -23,7 +23,7 @@
  *
  * The summary (JSON) counts what was sent, by the class the wire format's
  * receive rules give it (shared/wire-format.md; the same classes as
- * cvsend.py): short, magic, length, empty, not_ip, ip_short (nibble 4 or 6
+ * cvsend.py): short, magic, length, empty, mode (0x6558), not_ip, ip_short (nibble 4 or 6
  * but shorter than a minimal header), ip; plus sent, bytes, retries
  * (sendmmsg refused with ENOBUFS/EAGAIN and was retried), seconds.
  *
@@ -49,10 +49,10 @@
 #define MAX_BATCH	256
 #define MAX_PORTS	64
 
-enum cls { C_SHORT, C_MAGIC, C_LENGTH, C_EMPTY, C_NOT_IP, C_IP_SHORT, C_IP,
-	   C_MAX };
+enum cls { C_SHORT, C_MAGIC, C_LENGTH, C_EMPTY, C_MODE, C_NOT_IP, C_IP_SHORT,
+	   C_IP, C_MAX };
 static const char *const cls_name[C_MAX] = {
-	"short", "magic", "length", "empty", "not_ip", "ip_short", "ip",
+	"short", "magic", "length", "empty", "mode", "not_ip", "ip_short", "ip",
 };
 
 static volatile sig_atomic_t stop_now;
@@ -347,6 +347,8 @@ static enum cls classify(const uint8_t *d, size_t n)
 		return C_LENGTH;
 	if (!len)
 		return C_EMPTY;
+	if (d[6] == 0x65 && d[7] == 0x58)	/* Ethernet, at a layer-3 device */
+		return C_MODE;
 	v = (d[HDR] ^ key[0]) >> 4;
 	if (v != 4 && v != 6)
 		return C_NOT_IP;
@@ -368,8 +370,13 @@ static size_t mutate(uint8_t *d)
 			memcpy(d, "crap", 4);
 		return n;
 	}
-	if (r < 0.27)			/* well formed, for the stack */
+	if (r < 0.26)			/* well formed, for the stack */
 		return valid(d, 2000);
+	if (r < 0.27) {			/* well formed, but typed as a frame */
+		n = valid(d, 2000);
+		put16(d + 6, 0x6558);
+		return n;
+	}
 	if (r < 0.32) {			/* valid-but-random inner packet */
 		n = rndr(1, 1992);
 		rndbytes(scratch, n);

@@ -7,7 +7,10 @@ tests/net/30-interop.sh): it parses classic pcap files itself (no tshark,
 no scapy; tshark takes many seconds to start under TCG) and re-implements
 the wire format from shared/wire-format.md:
 
-    datagram = "crap" | be16 len(ciphertext) | 00 00 | packet XOR key
+    datagram = "crap" | be16 len(ciphertext) | be16 type | packet XOR key
+
+where type is the inner packet's EtherType (0x0800, 0x86DD) when crapvpn
+sends it and 00 00 when the userspace version does.
 
 Subcommands (each prints a summary and "BAD: ..." lines, and exits 1 when a
 check fails):
@@ -16,7 +19,8 @@ check fails):
       An underlay capture (may be truncated with -s): every UDP datagram of
       port P between the outer addresses must start with "crap", carry a
       length field equal to the UDP payload length - 8 (from the UDP header,
-      so truncation does not matter) and zero reserved bytes; the captured
+      so truncation does not matter) and the inner packet's EtherType (crapvpn
+      sends every datagram of such a capture); the captured
       ciphertext prefix, XORed with the key, must begin an IPv4/IPv6 header
       whose length agrees with the length field and whose addresses are inner
       addresses. At least N datagrams from each outer address.
@@ -34,7 +38,8 @@ check fails):
       Byte-exact check (captures with full snaplen): for every ICMP/ICMPv6
       packet of the inner captures, sent by inner address INNER, the outer
       capture must hold a UDP datagram from OUTER:P whose payload is exactly
-      "crap" + be16(len) + 00 00 + (packet XOR key) (IPv4 fragments of the
+      "crap" + be16(len) + type + (packet XOR key), type the EtherType, or
+      00 00 from the --untyped outer addresses (IPv4 fragments of the
       outer datagram are reassembled); and every outer datagram that decrypts
       to an ICMP packet must show up in an inner capture. --min-echo requires
       at least N echo requests from inner source SRC.
@@ -152,8 +157,14 @@ def xor(data, key, start=0):
             int.from_bytes(stream, "little")).to_bytes(n, "little")
 
 
-def encode(packet, key):
-    return MAGIC + len(packet).to_bytes(2, "big") + b"\0\0" + xor(packet, key)
+ETHERTYPE = {4: b"\x08\x00", 6: b"\x86\xdd"}
+
+
+def encode(packet, key, typed=True):
+    """The datagram of PACKET: bytes 6-7 carry its EtherType (crapvpn, wire
+    format 1.1) or zeros (untyped: the userspace version)."""
+    etype = ETHERTYPE.get(packet[0] >> 4, b"\0\0") if typed else b"\0\0"
+    return MAGIC + len(packet).to_bytes(2, "big") + etype + xor(packet, key)
 
 
 def addrs(text):
@@ -254,14 +265,15 @@ def cmd_wire(a):
         length = struct.unpack(">H", payload[4:6])[0]
         if length != plen - HDR:
             rep.fail(f"{where}: length field {length} != UDP payload {plen} - 8")
-        if payload[6:8] != b"\0\0":
-            rep.fail(f"{where}: reserved bytes {payload[6:8].hex()} not zero")
         if length == 0:
             rep.fail(f"{where}: empty datagram")
             continue
         maxlen = max(maxlen, length)
         plain = xor(payload[HDR:HDR + length], key)
         v = check_inner_prefix(rep, where, plain, length, inner)
+        if v in ETHERTYPE and payload[6:8] != ETHERTYPE[v]:
+            rep.fail(f"{where}: bytes 6-7 {payload[6:8].hex()} before an "
+                     f"IPv{v} packet, want {ETHERTYPE[v].hex()}")
         if v in versions:
             versions[v] += 1
     print(f"wire {' '.join(a.pcap)}: {total} datagrams on port {a.port}; from " +
@@ -421,6 +433,7 @@ def cmd_match(a):
     for m in a.map.split(","):
         i, o = m.split("=")
         cmap[ipaddress.ip_address(i)] = ipaddress.ip_address(o)
+    untyped = addrs(a.untyped or "")
     outs = outer_datagrams(a.outer, a.port)
     index = {}
     for src, dst, payload, frag in outs:
@@ -436,10 +449,10 @@ def cmd_match(a):
             if not ip.ok or not is_icmp(ip) or ip.src not in cmap:
                 continue
             seen_plain.add(data)
-            want = encode(data, key)
+            osrc = cmap[ip.src]
+            want = encode(data, key, typed=osrc not in untyped)
             kind = echo_type(ip) or "other"
             c = counts.setdefault(str(ip.src), {})
-            osrc = cmap[ip.src]
             if (osrc, want) in index:
                 c[kind] = c.get(kind, 0) + 1
                 if any(index[(osrc, want)]):
@@ -509,6 +522,9 @@ def main(argv=None):
     m.add_argument("--key", required=True)
     m.add_argument("--port", type=int, default=1337)
     m.add_argument("--map", required=True)
+    m.add_argument("--untyped", help="OUTER,...: senders that write zeros in "
+                   "bytes 6-7 (the userspace version); others write the "
+                   "inner packet's EtherType")
     m.add_argument("--min-echo", action="append")
     m.add_argument("--min-frag", help="SRC=N: datagrams from inner SRC that "
                    "travelled as IP fragments")
