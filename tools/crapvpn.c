@@ -3,6 +3,7 @@
  * crapvpn: set up crapvpn network devices through rtnetlink (libmnl).
  *
  *   crapvpn add|set DEV [OPTIONS], crapvpn del DEV, crapvpn show [DEV]
+ *   crapvpn up|down NAME   (/etc/crapvpn/NAME.conf, see crapvpn.conf(5))
  *   crapvpn -k HEXKEY -p PEER_HOST [-i IFNAME] LOCAL_IP PEER_IP   (compat)
  *
  * The key is never printed. It lives in the global config and request
@@ -1335,6 +1336,18 @@ static struct tunnel_conf {
 	int has_peer_port, has_port;
 } tc;
 
+/* The file's text may hold the key: read through buffers wiped at exit. */
+static char conf_iobuf[8192];
+static char *conf_line;
+static size_t conf_cap;
+
+static void conf_wipe(void)
+{
+	explicit_bzero(conf_iobuf, sizeof(conf_iobuf));
+	if (conf_line)
+		explicit_bzero(conf_line, conf_cap);
+}
+
 static void __attribute__((noreturn, format(printf, 2, 3)))
 conf_error(unsigned int line, const char *fmt, ...)
 {
@@ -1473,8 +1486,7 @@ static void conf_read(void)
 	};
 	unsigned int seen[sizeof(names) / sizeof(names[0])] = { 0 };
 	unsigned int line = 0, key_line = 0, i, j;
-	char *buf = NULL, *k, *v, *e;
-	size_t cap = 0;
+	char *k, *v, *e;
 	const char *err;
 	struct stat st;
 	ssize_t len;
@@ -1494,11 +1506,13 @@ static void conf_read(void)
 	f = fdopen(fd, "r");
 	if (!f)
 		conf_error(0, "cannot read: %s", strerror(errno));
-	while ((len = getline(&buf, &cap, f)) >= 0) {
+	atexit(conf_wipe);
+	setvbuf(f, conf_iobuf, _IOFBF, sizeof(conf_iobuf));
+	while ((len = getline(&conf_line, &conf_cap, f)) >= 0) {
 		line++;
-		if (memchr(buf, '\0', len))
+		if (memchr(conf_line, '\0', len))
 			conf_error(line, "a NUL byte: not a text file");
-		for (k = buf; isspace((unsigned char)*k); k++)
+		for (k = conf_line; isspace((unsigned char)*k); k++)
 			;
 		if (!*k || *k == '#')
 			continue;
@@ -1572,10 +1586,8 @@ static void conf_read(void)
 	}
 	if (ferror(f))
 		conf_error(0, "cannot read: %s", strerror(errno));
-	if (buf)
-		explicit_bzero(buf, cap);
-	free(buf);
 	fclose(f);
+	conf_wipe();
 	if (!cfg.has_key)
 		conf_error(0, "no key (key-file = FILE, or key = HEX)");
 	if (cfg.peer.family && cfg.local.family &&

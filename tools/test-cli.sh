@@ -187,6 +187,7 @@ t "-h"                0 'Commands:'            "$C" -h
 t "help"              0 'key-file FILE'        "$C" help
 t "help mentions compat" 0 '-k HEXKEY -p PEER_HOST' "$C" --help
 t "help warns"        0 'obfuscation, not security' "$C" --help
+t "help: up and down" 0 'up NAME\|FILE .*/etc/crapvpn/NAME\.conf' "$C" --help
 t "--version"         0 '^crapvpn 1\.0\.0$'    "$C" --version
 t "no arguments"      2 'no command given'     "$C"
 t "only --dry-run"    2 'no command given'     "$C" --dry-run
