@@ -597,6 +597,27 @@ for re in '^Type=oneshot$' '^RemainAfterExit=yes$' '^After=network-online\.targe
 	if grep -Eq "$re" crapvpn@.service; then ok; else bad "crapvpn@.service: /$re/"; fi
 done
 
+echo "== make install: the unit, the completion, crapvpn.conf(5)"
+if command -v make >/dev/null && [ -f "$TOOLS/Makefile" ] && [ -f "$TOOLS/crapvpn.c" ]; then
+	st=$tmp/stage
+	run make -s -C "$TOOLS" install DESTDIR="$st" PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system
+	if [ "$rc" -eq 0 ]; then ok; else bad "make install DESTDIR=..." "$out"; fi
+	for f in lib/systemd/system/crapvpn@.service usr/share/bash-completion/completions/crapvpn \
+		 usr/share/man/man5/crapvpn.conf.5 usr/share/man/man8/crapvpn.8 usr/sbin/crapvpn; do
+		[ -f "$st/$f" ] && ok || bad "make install: no $f"
+	done
+	grep -qx 'ExecStart=/usr/sbin/crapvpn up %i' "$st/lib/systemd/system/crapvpn@.service" 2>/dev/null &&
+		ok || bad "make install: the unit runs /usr/sbin/crapvpn" "$(cat "$st/lib/systemd/system/crapvpn@.service" 2>&1)"
+	run make -s -C "$TOOLS" install DESTDIR="$tmp/stage2" PREFIX=/usr/local
+	grep -qx 'ExecStart=/usr/local/sbin/crapvpn up %i' "$tmp/stage2/usr/local/lib/systemd/system/crapvpn@.service" 2>/dev/null &&
+		ok || bad "make install PREFIX=/usr/local: the unit in /usr/local/lib/systemd/system runs /usr/local/sbin/crapvpn" "$out"
+	run make -s -C "$TOOLS" uninstall DESTDIR="$st" PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system
+	left=$(find "$st" ! -type d)
+	[ "$rc" -eq 0 ] && [ -z "$left" ] && ok || bad "make uninstall left files" "$out$left"
+else
+	skipped "make install: no make or no tools/Makefile beside test-cli.sh"
+fi
+
 echo "== bash completion (crapvpn.bash-completion)"
 # With stand-ins for bash-completion's helpers, so that it runs anywhere.
 comp() {
