@@ -19,7 +19,11 @@
 -- Works with Wireshark 4.0 (Lua 5.2) and later (Lua 5.4).
 --
 -- Install: copy to ~/.local/lib/wireshark/plugins/ (one user) or to the
--- global Lua plugin folder (tshark -G folders, "Global Lua Plugins").
+-- global Lua plugin folder (tshark -G folders, "Global Lua Plugins";
+-- make -C tools/wireshark install). As root, Wireshark 4.0 runs personal
+-- plugins and -X lua_script: scripts only while init.lua (in its global
+-- configuration folder) sets run_user_scripts_when_superuser = true, as
+-- Debian's does; global plugins run regardless.
 
 local DEFAULT_PORT = 1337
 local HDR = 8

@@ -3,6 +3,7 @@
 # Tests the Wireshark dissector (crapvpn.lua) headless, with tshark:
 #
 #   tools/wireshark/test.sh [VECTORS]
+#   tools/wireshark/test.sh --capture PCAP KEY [MIN]
 #
 # mkpcaps.py writes captures (Ethernet / IPv4 or IPv6 / UDP, fragmented
 # where a 1500-byte path would fragment) of the wire vectors (VECTORS, or
@@ -12,6 +13,18 @@
 # heuristic), and hand-made bad datagrams, with the fields tshark must
 # print for each. tshark's exit status says nothing (0 even when a Lua
 # script fails to load): every assertion is on what it prints.
+#
+# As root, with TUN and network namespaces, it also captures two of the
+# tests' userspace peers (tests/userspace/crapvpn-userspace.py: type 0)
+# pinging each other over IPv4 and IPv6 underlays, IPv4 and IPv6 inside,
+# with fragments, and checks what tshark makes of that.
+#
+# --capture: checks a capture made elsewhere (the VM tests'; whole
+# packets, not cut short with -s): at least MIN (default 1) CrapVPN
+# datagrams, each decrypted with KEY to IPv4, IPv6 or Ethernet with good
+# IPv4 and ICMP checksums inside, no CrapVPN expert info, no Lua error.
+#
+# KEEP=1 keeps the captures (in ${TMPDIR:-/tmp}/crapvpn-ws.*).
 #
 # As root: Wireshark 4.0 runs Lua scripts for root only when
 # run_user_scripts_when_superuser is true in init.lua (Debian's is); the
@@ -34,12 +47,19 @@ finish() {
 	exit
 }
 
+CAPTURE=
+if [ "${1:-}" = --capture ]; then
+	[ $# -ge 3 ] || { sed -n '5,7s/^# //p' "$0" >&2; exit 2; }
+	CAPTURE=$2 CAPKEY=$3 CAPMIN=${4:-1}
+	set --
+fi
+
 if ! command -v "$TSHARK" >/dev/null; then
 	notok "tshark is installed (apt-get install tshark; tests/setup-host.sh)"
 	finish
 fi
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/crapvpn-ws.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
 ERR=$DIR/stderr
 # A HOME of its own: no personal preferences (a key set in the GUI) and
 # no personal copy of the plugin (~/.local/lib/wireshark/plugins) count.
@@ -86,6 +106,35 @@ for p in key port zero_is_ethernet; do
 		notok "preference crapvpn.$p exists"
 done
 
+# check_capture NAME PCAP KEY MIN: a capture of good traffic decodes.
+BADEXPERT="crapvpn.short or crapvpn.bad_magic or crapvpn.bad_length or
+	crapvpn.empty or crapvpn.type_mismatch or crapvpn.unknown_type or
+	crapvpn.not_ip or crapvpn.inner_error or crapvpn.no_key or crapvpn.bad_key"
+check_capture() {
+	local name=$1 pcap=$2 key=$3 min=$4 n bad
+	n=$(ts -o "crapvpn.key:$key" -r "$pcap" -Y crapvpn -T fields \
+		-e frame.number | wc -l)
+	[ "$n" -ge "$min" ] && ok "$name: $n CrapVPN datagrams (at least $min)" ||
+		notok "$name: $n CrapVPN datagrams (at least $min)"
+	# A wrong checksum inside: decrypted with a (partly) wrong key.
+	bad=$(ts -o "crapvpn.key:$key" -o ip.check_checksum:TRUE -r "$pcap" \
+		-T fields -e frame.number -Y \
+		"crapvpn and ($BADEXPERT or !crapvpn.decrypted or
+		 !(frame.protocols matches \":crapvpn:(ip|ipv6|eth)(:|\$)\") or
+		 ip.checksum.status == 0 or icmp.checksum.status == 0 or
+		 icmpv6.checksum.status == 0)")
+	[ -z "$bad" ] && ok "$name: all decrypted to IP or Ethernet, checksums good, no expert info" ||
+		notok "$name: all decrypted to IP or Ethernet, checksums good, no expert info (frames $(echo $bad))"
+	bad=$(ts -o "crapvpn.key:$key" -r "$pcap" -Y _ws.lua.error -T fields -e frame.number)
+	[ -z "$bad" ] && ok "$name: -Y _ws.lua.error matches nothing" ||
+		notok "$name: -Y _ws.lua.error matches nothing (frames $(echo $bad))"
+}
+
+if [ -n "$CAPTURE" ]; then
+	check_capture "$(basename "$CAPTURE")" "$CAPTURE" "$CAPKEY" "$CAPMIN"
+	finish
+fi
+
 if python3 "$HERE/mkpcaps.py" "$DIR" ${1:+"$1"} >"$DIR/mkpcaps.log" 2>&1; then
 	ok "captures written ($(sed -n 's/^# vectors: //p' "$DIR/mkpcaps.log"))"
 else
@@ -131,6 +180,93 @@ while IFS='|' read -r name pcap opts expect; do
 		notok "$name: -Y _ws.lua.error matches nothing (frames: $(echo $lerr))"
 	fi
 done <"$DIR/cases"
+
+# Live: two userspace peers (type 0) in network namespaces, captured on
+# the underlay. MTU 4000 inside: a 3000-byte ping leaves as IP fragments.
+live() {	# live NAME PEERFLAGS UA UB PLEN
+	local name=$1 flags=$2 ua=$3 ub=$4 plen=$5 a=cvwsA$$ b=cvwsB$$
+	local pcap=$DIR/live-$name.pcap key=0123456789abcdef99 pids=() out
+	ip netns add $a && ip netns add $b || { notok "$name: netns"; return; }
+	ip link add va netns $a type veth peer name vb netns $b
+	ip -n $a link set lo up; ip -n $b link set lo up
+	local nodad=; [ -n "$flags" ] && nodad=nodad
+	ip -n $a addr add "$ua/$plen" dev va $nodad
+	ip -n $b addr add "$ub/$plen" dev vb $nodad
+	ip -n $a link set va up; ip -n $b link set vb up
+	ip netns exec $a tcpdump -q -U -i va -w "$pcap" udp 2>"$DIR/tcpdump.err" &
+	pids+=($!)
+	for _ in $(seq 50); do	# until it listens, at most 5 s
+		grep -q "listening on" "$DIR/tcpdump.err" && break
+		sleep 0.1
+	done
+	ip netns exec $a $PEER $flags --mtu 4000 -k $key -p "$ub" 10.66.0.1 \
+		10.66.0.2 2>/dev/null &
+	pids+=($!)
+	ip netns exec $b $PEER $flags --mtu 4000 -k $key -p "$ua" 10.66.0.2 \
+		10.66.0.1 2>/dev/null &
+	pids+=($!)
+	local up=0
+	for _ in $(seq 50); do
+		ip -n $a link show crap0 2>/dev/null | grep -q ',UP' &&
+			ip -n $b link show crap0 2>/dev/null | grep -q ',UP' && { up=1; break; }
+		sleep 0.1
+	done
+	ip -n $a addr add fd66::1/64 dev crap0 nodad 2>/dev/null
+	ip -n $b addr add fd66::2/64 dev crap0 nodad 2>/dev/null
+	sleep 0.5
+	ip netns exec $a ping -q -c 3 -i 0.2 -W 2 10.66.0.2 >/dev/null 2>&1 &&
+	ip netns exec $a ping -q -c 3 -i 0.2 -W 2 -s 3000 10.66.0.2 >/dev/null 2>&1 &&
+	ip netns exec $a ping -q -c 3 -i 0.2 -W 2 -s 3000 fd66::2 >/dev/null 2>&1
+	local rc=$?
+	sleep 0.5
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	wait "${pids[@]}" 2>/dev/null
+	ip netns del $a; ip netns del $b
+	[ $up -eq 1 ] && [ $rc -eq 0 ]
+	if [ $? -ne 0 ]; then
+		notok "$name: the peers ping each other (up $up, ping status $rc)"
+		return
+	fi
+	check_capture "live-$name" "$pcap" "$key" 6
+	# Requests and replies (each at least once: the peers lose a packet
+	# now and then), IPv4 and IPv6 inside, type 0, the big ones
+	# reassembled from fragments.
+	out=$(ts -o "crapvpn.key:$key" -r "$pcap" -T fields -E occurrence=l \
+		-Y "crapvpn and (icmp.type == 0 or icmp.type == 8 or
+		     icmpv6.type == 128 or icmpv6.type == 129)" \
+		-e crapvpn.type -e crapvpn.length -e ip.src -e ipv6.src \
+		-e icmp.type -e icmpv6.type |
+		awk -F '\t' '{ print $1, $2, ($5 != "" ? $3 " " $5 : $4 " " $6) }' |
+		sort | uniq -c | awk '{ $1 = "1+"; print }')
+	want="1+ 0x0000 3028 10.66.0.1 8
+1+ 0x0000 3028 10.66.0.2 0
+1+ 0x0000 3048 fd66::1 128
+1+ 0x0000 3048 fd66::2 129
+1+ 0x0000 84 10.66.0.1 8
+1+ 0x0000 84 10.66.0.2 0"
+	if [ "$out" = "$want" ]; then
+		ok "live-$name: echo requests and replies, IPv4 and IPv6 inside, type 0"
+	else
+		notok "live-$name: echo requests and replies, IPv4 and IPv6 inside, type 0"
+		diff <(echo "$want") <(echo "$out") | sed 's/^/#   /'
+	fi
+	local frags
+	frags=$(ts -r "$pcap" -Y "ip.flags.mf == 1 or ipv6.fraghdr.more == 1" \
+		-T fields -e frame.number | wc -l)
+	[ "$frags" -gt 0 ] && ok "live-$name: IP fragments in the capture ($frags)" ||
+		notok "live-$name: IP fragments in the capture"
+}
+
+PEER="python3 $HERE/../../tests/userspace/crapvpn-userspace.py"
+if [ "$(id -u)" -ne 0 ] || ! command -v tcpdump >/dev/null ||
+   [ ! -e "$HERE/../../tests/userspace/crapvpn-userspace.py" ] ||
+   ! ip tuntap add dev cvwsprobe$$ mode tun 2>/dev/null; then
+	echo "# SKIPPED live captures (need root, TUN, netns, tcpdump)"
+else
+	ip tuntap del dev cvwsprobe$$ mode tun
+	live "ipv4-underlay" "" 10.67.0.1 10.67.0.2 24
+	live "ipv6-underlay" "-6" fd67::1 fd67::2 64
+fi
 
 # The tree: the type by its EtherType name, the "Decrypted" data source.
 out=$(ts -o crapvpn.key:c0ffee0123 -r "$DIR/handmade-v4.pcap" -V -x -O crapvpn)
