@@ -139,7 +139,9 @@ local function decrypt(ct, k)
 end
 
 local function dissect(tvb, pinfo, tree)
-	local len = tvb:len()
+	-- The datagram's length (len) and what the capture holds of it (caplen):
+	-- a capture cut short (-s) still shows the headers.
+	local len, caplen = tvb:reported_len(), tvb:len()
 	pinfo.cols.protocol = "CrapVPN"
 	local t = tree:add(crapvpn, tvb())
 	if len < HDR then
@@ -147,12 +149,15 @@ local function dissect(tvb, pinfo, tree)
 		pinfo.cols.info = "CrapVPN, short datagram"
 		return len
 	end
+	if caplen < HDR then
+		return len
+	end
 	local magic_ok = tvb:raw(0, 4) == "crap"
 	local mi = t:add(f.magic, tvb(0, 4))
 	if not magic_ok then
 		mi:add_proto_expert_info(ex.bad_magic)
 	end
-	local clen = tvb(4, 2):uint()
+	local clen = tvb(4, 2):uint()	-- the length field
 	local li = t:add(f.length, tvb(4, 2))
 	local ty = tvb(6, 2):uint()
 	local ti = t:add(f.type, tvb(6, 2))
@@ -165,10 +170,10 @@ local function dissect(tvb, pinfo, tree)
 		li:add_proto_expert_info(ex.empty)
 	end
 	pinfo.cols.info = string.format("CrapVPN, length %d, type 0x%04x", clen, ty)
-	if n == 0 then
+	if n == 0 or caplen <= HDR then
 		return len
 	end
-	local ctr = tvb(HDR, n)
+	local ctr = tvb(HDR, math.min(n, caplen - HDR))
 	local ci = t:add(f.ciphertext, ctr)
 	if not magic_ok then
 		return len
@@ -233,7 +238,7 @@ end
 -- Any UDP port: "crap", then a length that matches the datagram exactly.
 local function heuristic(tvb, pinfo, tree)
 	if tvb:len() < HDR or tvb:raw(0, 4) ~= "crap" or
-	   tvb(4, 2):uint() ~= tvb:len() - HDR then
+	   tvb(4, 2):uint() ~= tvb:reported_len() - HDR then
 		return false
 	end
 	dissect(tvb, pinfo, tree)
