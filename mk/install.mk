@@ -81,6 +81,7 @@ else
 	@echo "note: DESTDIR set, depmod not run (run depmod -a $(KVER) where the module ends up)"
 endif
 	$(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	$(MAKE) -C tools/wireshark install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 uninstall:
 	rm -f $(MODDIR_INSTALLED)/crapvpn.ko $(MODDIR_INSTALLED)/crapvpn.ko.xz \
@@ -91,6 +92,7 @@ ifneq ($(DEPMOD),)
 		$(DEPMOD) $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER); fi
 endif
 	$(MAKE) -C tools uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+	$(MAKE) -C tools/wireshark uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
 
 dkms-src: crapvpn-version-check
 	rm -rf $(DKMS_SRC_DIR)
