@@ -122,10 +122,11 @@ check_capture() {
 		"crapvpn and ($BADEXPERT or !crapvpn.decrypted or
 		 !(frame.protocols matches \":crapvpn:(ip|ipv6|eth)(:|\$)\") or
 		 ip.checksum.status == 0 or icmp.checksum.status == 0 or
-		 icmpv6.checksum.status == 0)")
+		 icmpv6.checksum.status == 0)") || bad="(tshark failed: $?)"
 	[ -z "$bad" ] && ok "$name: all decrypted to IP or Ethernet, checksums good, no expert info" ||
 		notok "$name: all decrypted to IP or Ethernet, checksums good, no expert info (frames $(echo $bad))"
-	bad=$(ts -o "crapvpn.key:$key" -r "$pcap" -Y _ws.lua.error -T fields -e frame.number)
+	bad=$(ts -o "crapvpn.key:$key" -r "$pcap" -Y _ws.lua.error -T fields \
+		-e frame.number) || bad="(tshark failed: $?)"
 	[ -z "$bad" ] && ok "$name: -Y _ws.lua.error matches nothing" ||
 		notok "$name: -Y _ws.lua.error matches nothing (frames $(echo $bad))"
 }
@@ -173,7 +174,8 @@ while IFS='|' read -r name pcap opts expect; do
 		notok "$name: no Lua error on stderr"
 		sed 's/^/#   /' "$ERR" | head -n 10
 	fi
-	lerr=$(ts "${oargs[@]}" -r "$pcap" -Y _ws.lua.error -T fields -e frame.number)
+	lerr=$(ts "${oargs[@]}" -r "$pcap" -Y _ws.lua.error -T fields \
+		-e frame.number) || lerr="(tshark failed: $?)"
 	if [ -z "$lerr" ] && ! grep -q "_ws.lua.error" "$ERR"; then
 		ok "$name: -Y _ws.lua.error matches nothing"
 	else
