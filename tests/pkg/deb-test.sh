@@ -165,9 +165,9 @@ check_contents() {
 	check_eq "crapvpn-dkms: the module sources and dkms.conf in $s" \
 		"$(grep "^$s/" <<<"$dk" | tr '\n' ' ')" \
 		"$s/Kbuild $s/crapvpn.h $s/crapvpn_compat.h $s/crapvpn_main.c $s/crapvpn_wire.c $s/dkms.conf "
-	check_eq "crapvpn-tools: tool, plugin, man pages" \
+	check_eq "crapvpn-tools: tool, plugins, man pages, unit, completion" \
 		"$(grep -v -e '^/usr/share/doc/' -e '^/usr/share/lintian/' <<<"$tl" | tr '\n' ' ')" \
-		"/usr/lib/$MULTIARCH/ip/link_crapvpn.so /usr/sbin/crapvpn /usr/share/man/man8/crapvpn.8.gz /usr/share/man/man8/ip-link-crapvpn.8.gz "
+		"/lib/systemd/system/crapvpn@.service /usr/lib/$MULTIARCH/ip/link_crapvpn.so /usr/lib/$MULTIARCH/wireshark/plugins/crapvpn.lua /usr/sbin/crapvpn /usr/share/bash-completion/completions/crapvpn /usr/share/man/man5/crapvpn.conf.5.gz /usr/share/man/man8/crapvpn.8.gz /usr/share/man/man8/ip-link-crapvpn.8.gz "
 	check "crapvpn-dkms depends on dkms" bash -c 'dpkg-deb -f "$1" Depends | grep -q "\bdkms\b"' _ "$DEB_DKMS"
 	check "crapvpn-tools depends on libmnl0" bash -c 'dpkg-deb -f "$1" Depends | grep -q "\blibmnl0\b"' _ "$DEB_TOOLS"
 }

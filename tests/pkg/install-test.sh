@@ -47,7 +47,11 @@ test_kernel() { # name
 	ko=$(cd "$stage" && find lib -name 'crapvpn.ko*')
 	ext=${ko##*/crapvpn.ko}
 	want="644 lib/modules/$K_KVER/extra/crapvpn.ko$ext
+644 lib/systemd/system/crapvpn@.service
 644 usr/lib/$MULTIARCH/ip/link_crapvpn.so
+644 usr/lib/$MULTIARCH/wireshark/plugins/crapvpn.lua
+644 usr/share/bash-completion/completions/crapvpn
+644 usr/share/man/man5/crapvpn.conf.5
 644 usr/share/man/man8/crapvpn.8
 644 usr/share/man/man8/ip-link-crapvpn.8
 755 usr/sbin/crapvpn"
@@ -73,7 +77,7 @@ test_kernel() { # name
 		for p in "$@"; do
 			w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$p" 2>&1 >/dev/null)
 			[ -z "$w" ] || { echo "$p: $w"; exit 1; }
-		done' _ "$stage"/usr/share/man/man8/*.8
+		done' _ "$stage"/usr/share/man/man8/*.8 "$stage"/usr/share/man/man5/*.5
 
 	if make -C "$SRC" uninstall KVER="$K_KVER" DESTDIR="$stage" >>"$log" 2>&1; then
 		ok "$name: make uninstall DESTDIR=..."
