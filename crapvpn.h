@@ -42,6 +42,7 @@ enum {
 	IFLA_CRAPVPN_LOCAL,	/* struct in_addr */
 	IFLA_CRAPVPN_LOCAL6,	/* struct in6_addr */
 	IFLA_CRAPVPN_KEY_LEN,	/* u32, reported only */
+	IFLA_CRAPVPN_MODE,	/* u8, enum crapvpn_mode, set at creation only */
 	__IFLA_CRAPVPN_MAX
 };
 
@@ -60,6 +61,7 @@ enum {
 #define CRAPVPN_TYPE_ETHER	0x6558	/* transparent Ethernet bridging */
 
 /* What a device carries: bare IP packets, or Ethernet frames. */
+#define CRAPVPN_ETH_HLEN	14
 enum crapvpn_mode {
 	CRAPVPN_MODE_L3,
 	CRAPVPN_MODE_L2,

@@ -17,6 +17,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/icmpv6.h>
 #include <linux/if_arp.h>
@@ -64,6 +65,7 @@ enum crapvpn_drop {
 	CRAPVPN_DROP_RX_EMPTY,		/* length field 0 */
 	CRAPVPN_DROP_RX_NOT_IP,		/* decrypted packet is not IPv4/IPv6 */
 	CRAPVPN_DROP_RX_MODE,		/* EtherType of the other mode */
+	CRAPVPN_DROP_RX_SHORT_FRAME,	/* layer 2: no whole Ethernet header */
 	CRAPVPN_DROP_RX_NOMEM,
 	CRAPVPN_DROP_RX_DOWN,		/* device is down */
 	CRAPVPN_DROP_RX_BACKLOG,	/* the stack's backlog was full */
@@ -83,6 +85,7 @@ static const char crapvpn_drop_names[CRAPVPN_DROP_MAX][ETH_GSTRING_LEN] = {
 	[CRAPVPN_DROP_RX_EMPTY]		= "rx_drop_empty",
 	[CRAPVPN_DROP_RX_NOT_IP]	= "rx_drop_not_ip",
 	[CRAPVPN_DROP_RX_MODE]		= "rx_drop_mode",
+	[CRAPVPN_DROP_RX_SHORT_FRAME]	= "rx_drop_short_frame",
 	[CRAPVPN_DROP_RX_NOMEM]		= "rx_drop_nomem",
 	[CRAPVPN_DROP_RX_DOWN]		= "rx_drop_down",
 	[CRAPVPN_DROP_RX_BACKLOG]	= "rx_drop_backlog",
@@ -119,6 +122,7 @@ struct crapvpn_dev {
 	struct crapvpn_conf __rcu *conf;
 	struct socket __rcu *sock;
 	struct gro_cells gro_cells;
+	enum crapvpn_mode mode;		/* fixed at creation */
 	struct list_head list;		/* on its socket netns's, under RTNL */
 	atomic_long_t drops[CRAPVPN_DROP_MAX];
 };
@@ -426,9 +430,26 @@ static struct sk_buff *crapvpn_open(struct crapvpn_dev *cv,
 	return plain;
 }
 
-/* Sets skb->protocol from the decrypted inner packet, if it is IP. */
-static int crapvpn_inner_proto(struct sk_buff *skb)
+/*
+ * Sets skb->protocol and the headers from the decrypted inner packet, if
+ * it is IP, or from the frame's Ethernet header in layer-2 mode (which
+ * also decides pkt_type: the frame may be for another host on a bridge).
+ */
+static int crapvpn_inner_proto(struct crapvpn_dev *cv, struct sk_buff *skb)
 {
+	if (cv->mode == CRAPVPN_MODE_L2) {
+		if (skb->len < ETH_HLEN)
+			return CRAPVPN_DROP_RX_SHORT_FRAME;
+		skb->protocol = eth_type_trans(skb, cv->dev);
+		skb_reset_network_header(skb);
+		return 0;
+	}
+	skb->dev = cv->dev;
+	skb->pkt_type = PACKET_HOST;
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	skb_reset_mac_len(skb);
+
 	switch (crapvpn_inner_version(skb->data[0])) {
 	case 4:
 		if (skb->len < sizeof(struct iphdr))
@@ -470,7 +491,7 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	verdict = crapvpn_hdr_check(skb->data + sizeof(struct udphdr), len,
-				    CRAPVPN_MODE_L3);
+				    cv->mode);
 	if (verdict != CRAPVPN_HDR_OK) {
 		why = crapvpn_hdr_drop(verdict);
 		goto drop;
@@ -487,11 +508,12 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	skb = plain;
-	why = crapvpn_inner_proto(skb);
+	len = skb->len;
+	skb_scrub_packet(skb, !net_eq(cv->net, dev_net(cv->dev)));
+	why = crapvpn_inner_proto(cv, skb);
 	if (why)
 		goto drop;
 
-	skb_scrub_packet(skb, !net_eq(cv->net, dev_net(cv->dev)));
 	/*
 	 * A hash from the NIC or RPS is of the outer 5-tuple, which every
 	 * datagram of the tunnel shares: RPS and RFS on this device would
@@ -503,17 +525,11 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 	 * recorded, it makes RPS give up on the packet.
 	 */
 	skb_set_queue_mapping(skb, 0);
-	skb->dev = cv->dev;
-	skb->pkt_type = PACKET_HOST;
 	skb->ip_summed = CHECKSUM_NONE;
 	skb->csum_valid = 0;
 	skb->csum_level = 0;
 	skb->encapsulation = 0;
-	skb_reset_network_header(skb);
-	skb_reset_mac_header(skb);
-	skb_reset_mac_len(skb);
 
-	len = skb->len;
 	if (likely(gro_cells_receive(&cv->gro_cells, skb) == NET_RX_SUCCESS))
 		dev_sw_netstats_rx_add(cv->dev, len);
 	else	/* already freed and counted in rx_dropped by the core */
@@ -690,7 +706,8 @@ static int crapvpn_route6(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
  * segments share pages) is copied into a new head first, in one go.
  */
 static struct sk_buff *crapvpn_seal(const struct crapvpn_conf *conf,
-				    struct sk_buff *skb, unsigned int headroom)
+				    struct sk_buff *skb, unsigned int headroom,
+				    u16 type)
 {
 	unsigned int len = skb->len;
 	int grow = max_t(int, headroom - skb_headroom(skb), 0);
@@ -711,8 +728,7 @@ static struct sk_buff *crapvpn_seal(const struct crapvpn_conf *conf,
 	 */
 	skb->encapsulation = 0;
 	skb_reset_inner_network_header(skb);	/* for tunnel tx stats */
-	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len,
-			ntohs(skb->protocol));
+	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len, type);
 	skb->ip_summed = CHECKSUM_NONE;
 	return skb;
 
@@ -768,6 +784,15 @@ static unsigned int crapvpn_max_inner(const struct crapvpn_conf *conf)
 	return CRAPVPN_MAX_MTU;
 }
 
+/* What bytes 6-7 say of @skb: its EtherType, or that it is a frame. */
+static u16 crapvpn_type(const struct crapvpn_dev *cv,
+			const struct sk_buff *skb)
+{
+	if (cv->mode == CRAPVPN_MODE_L2)
+		return CRAPVPN_TYPE_ETHER;
+	return ntohs(skb->protocol);
+}
+
 /* Sends one inner packet as one datagram; consumes @skb. */
 static void crapvpn_send_one(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 			     struct sock *sk, struct crapvpn_route *r,
@@ -778,7 +803,8 @@ static void crapvpn_send_one(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 		kfree_skb(skb);
 		return;
 	}
-	skb = crapvpn_seal(conf, skb, crapvpn_headroom(conf, r));
+	skb = crapvpn_seal(conf, skb, crapvpn_headroom(conf, r),
+			   crapvpn_type(cv, skb));
 	if (unlikely(!skb)) {
 		crapvpn_count_drop(cv, CRAPVPN_DROP_TX_NOMEM);
 		return;
@@ -901,7 +927,7 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	c.frag = skb_shinfo(skb)->frags;
 	c.simd = crapvpn_simd_begin(bytes);
 	for (i = 0, seg = segs; i < n; i++, seg = seg->next) {
-		crapvpn_hdr_put(hdr, seg->len, ntohs(seg->protocol));
+		crapvpn_hdr_put(hdr, seg->len, crapvpn_type(cv, seg));
 		crapvpn_fill(&c, NULL, hdr, sizeof(hdr), 0);
 		crapvpn_fill_skb(&c, conf->ks, seg);
 	}
@@ -925,10 +951,13 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	return true;
 }
 
-static int crapvpn_tx_check(struct sk_buff *skb)
+static int crapvpn_tx_check(const struct crapvpn_dev *cv, struct sk_buff *skb)
 {
 	u8 version;
 
+	/* The stack hands an Ethernet device nothing shorter. */
+	if (cv->mode == CRAPVPN_MODE_L2)
+		return 0;
 	if (skb_copy_bits(skb, 0, &version, 1))
 		return CRAPVPN_DROP_TX_NOT_IP;
 	version >>= 4;
@@ -956,7 +985,7 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 	struct crapvpn_route r;
 	int why;
 
-	why = crapvpn_tx_check(skb);
+	why = crapvpn_tx_check(cv, skb);
 	if (why)
 		goto drop;
 	if (!conf->p.peer.sa.sa_family) {
@@ -1019,7 +1048,9 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 	return NETDEV_TX_OK;
 
 unreachable:
-	crapvpn_unreachable(skb);
+	/* An Ethernet segment has no one to tell: frames just get lost. */
+	if (cv->mode == CRAPVPN_MODE_L3)
+		crapvpn_unreachable(skb);
 drop:
 	crapvpn_count_drop(cv, why);
 	kfree_skb(skb);
@@ -1082,7 +1113,8 @@ static void crapvpn_get_stats64(struct net_device *dev,
 
 	stats->rx_length_errors += d[CRAPVPN_DROP_RX_SHORT] +
 				   d[CRAPVPN_DROP_RX_BAD_LENGTH] +
-				   d[CRAPVPN_DROP_RX_EMPTY];
+				   d[CRAPVPN_DROP_RX_EMPTY] +
+				   d[CRAPVPN_DROP_RX_SHORT_FRAME];
 	stats->rx_frame_errors += d[CRAPVPN_DROP_RX_BAD_MAGIC] +
 				  d[CRAPVPN_DROP_RX_NOT_IP] +
 				  d[CRAPVPN_DROP_RX_MODE];
@@ -1091,7 +1123,8 @@ static void crapvpn_get_stats64(struct net_device *dev,
 			    d[CRAPVPN_DROP_RX_EMPTY] +
 			    d[CRAPVPN_DROP_RX_BAD_MAGIC] +
 			    d[CRAPVPN_DROP_RX_NOT_IP] +
-			    d[CRAPVPN_DROP_RX_MODE];
+			    d[CRAPVPN_DROP_RX_MODE] +
+			    d[CRAPVPN_DROP_RX_SHORT_FRAME];
 	/* RX_BACKLOG is in rx_dropped already: gro_cells counts it. */
 	stats->rx_dropped += d[CRAPVPN_DROP_RX_NOMEM] + d[CRAPVPN_DROP_RX_DOWN];
 	stats->tx_carrier_errors += d[CRAPVPN_DROP_TX_NO_ROUTE];
@@ -1107,6 +1140,15 @@ static const struct net_device_ops crapvpn_netdev_ops = {
 	.ndo_uninit		= crapvpn_dev_uninit,
 	.ndo_start_xmit		= crapvpn_xmit,
 	.ndo_get_stats64	= crapvpn_get_stats64,
+};
+
+static const struct net_device_ops crapvpn_l2_netdev_ops = {
+	.ndo_init		= crapvpn_dev_init,
+	.ndo_uninit		= crapvpn_dev_uninit,
+	.ndo_start_xmit		= crapvpn_xmit,
+	.ndo_get_stats64	= crapvpn_get_stats64,
+	.ndo_set_mac_address	= eth_mac_addr,
+	.ndo_validate_addr	= eth_validate_addr,
 };
 
 static void crapvpn_get_drvinfo(struct net_device *dev,
@@ -1173,6 +1215,49 @@ static void crapvpn_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 }
 
+/*
+ * Layer-2 mode makes an Ethernet device of it. That is known only after
+ * the core has set it up as a layer-3 link (crapvpn_setup()) and applied
+ * the request's MTU, address and queue length, which ether_setup() resets.
+ */
+static int crapvpn_setup_l2(struct net_device *dev, struct nlattr *tb[],
+			    struct netlink_ext_ack *extack)
+{
+	ether_setup(dev);
+	dev->netdev_ops = &crapvpn_l2_netdev_ops;
+	/* The transmit path writes into the skb: no pktgen sharing. */
+	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
+	dev->priv_flags |= IFF_NO_QUEUE | IFF_LIVE_ADDR_CHANGE;
+	/* ether_setup() cleared these; without ICMP, no route is kept. */
+	dev->priv_flags |= IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM;
+	dev->mtu = CRAPVPN_PATH_MTU - CRAPVPN_OVERHEAD4 - ETH_HLEN;
+	dev->max_mtu = CRAPVPN_MAX_MTU - ETH_HLEN;
+	if (tb[IFLA_MTU]) {
+		u32 mtu = nla_get_u32(tb[IFLA_MTU]);
+
+		if (mtu < dev->min_mtu || mtu > dev->max_mtu) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_MTU],
+					    "crapvpn: a layer-2 device's MTU is 68 to 65485");
+			return -EINVAL;
+		}
+		dev->mtu = mtu;
+	}
+	if (tb[IFLA_TXQLEN])
+		dev->tx_queue_len = nla_get_u32(tb[IFLA_TXQLEN]);
+	if (!tb[IFLA_ADDRESS]) {
+		eth_hw_addr_random(dev);
+		return 0;
+	}
+	if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN ||
+	    !is_valid_ether_addr(nla_data(tb[IFLA_ADDRESS]))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
+				    "crapvpn: the address must be a unicast Ethernet address");
+		return -EADDRNOTAVAIL;
+	}
+	eth_hw_addr_set(dev, nla_data(tb[IFLA_ADDRESS]));
+	return 0;
+}
+
 /* ---- Netlink ---- */
 
 static const struct nla_policy crapvpn_policy[IFLA_CRAPVPN_MAX + 1] = {
@@ -1185,7 +1270,15 @@ static const struct nla_policy crapvpn_policy[IFLA_CRAPVPN_MAX + 1] = {
 	[IFLA_CRAPVPN_LOCAL]	 = { .type = NLA_BINARY },
 	[IFLA_CRAPVPN_LOCAL6]	 = { .type = NLA_BINARY },
 	[IFLA_CRAPVPN_KEY_LEN]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_MODE]	 = { .type = NLA_BINARY },
 };
+
+static enum crapvpn_mode crapvpn_mode_of(struct nlattr *data[])
+{
+	if (!data || !data[IFLA_CRAPVPN_MODE])
+		return CRAPVPN_MODE_L3;
+	return nla_get_u8(data[IFLA_CRAPVPN_MODE]);
+}
 
 static bool crapvpn_bad_len(struct nlattr *data[], int type, int len)
 {
@@ -1303,6 +1396,13 @@ static int crapvpn_validate(struct nlattr *tb[], struct nlattr *data[],
 				    "crapvpn: the port must be a 16-bit number from 1 to 65535");
 		return -EINVAL;
 	}
+	if (data[IFLA_CRAPVPN_MODE] &&
+	    (crapvpn_bad_len(data, IFLA_CRAPVPN_MODE, sizeof(u8)) ||
+	     nla_get_u8(data[IFLA_CRAPVPN_MODE]) > CRAPVPN_MODE_L2)) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_MODE],
+				    "crapvpn: the mode is l3 or l2");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -1317,7 +1417,13 @@ static int crapvpn_create(struct net *src_net, struct net_device *dev,
 
 	cv->dev = dev;
 	cv->net = src_net;
+	cv->mode = crapvpn_mode_of(data);
 	INIT_LIST_HEAD(&cv->list);
+	if (cv->mode == CRAPVPN_MODE_L2) {
+		err = crapvpn_setup_l2(dev, tb, extack);
+		if (err)
+			return err;
+	}
 
 	conf = crapvpn_conf_new(NULL, data, extack);
 	if (IS_ERR(conf))
@@ -1337,7 +1443,7 @@ static int crapvpn_create(struct net *src_net, struct net_device *dev,
 	RCU_INIT_POINTER(cv->sock, sock);
 
 	if (!tb[IFLA_MTU] && crapvpn_sock_family(&conf->p) == AF_INET6)
-		dev->mtu = CRAPVPN_PATH_MTU - CRAPVPN_OVERHEAD6;
+		dev->mtu -= CRAPVPN_OVERHEAD6 - CRAPVPN_OVERHEAD4;
 
 	err = register_netdevice(dev);
 	if (err) {
@@ -1404,6 +1510,13 @@ static int crapvpn_changelink(struct net_device *dev, struct nlattr *tb[],
 	struct socket *sock = NULL, *old_sock = NULL;
 	struct crapvpn_conf *conf;
 
+	/* Another link type would be another device (geneve refuses too). */
+	if (data && data[IFLA_CRAPVPN_MODE] &&
+	    crapvpn_mode_of(data) != cv->mode) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_MODE],
+				    "crapvpn: the mode is fixed when the device is created");
+		return -EOPNOTSUPP;
+	}
 	conf = crapvpn_conf_new(old, data, extack);
 	if (IS_ERR(conf))
 		return PTR_ERR(conf);
@@ -1432,7 +1545,8 @@ static void crapvpn_dellink(struct net_device *dev, struct list_head *head)
 
 static size_t crapvpn_get_size(const struct net_device *dev)
 {
-	return nla_total_size(sizeof(u32)) +		/* KEY_LEN */
+	return nla_total_size(sizeof(u8)) +		/* MODE */
+	       nla_total_size(sizeof(u32)) +		/* KEY_LEN */
 	       nla_total_size(sizeof(struct in6_addr)) +	/* PEER(6) */
 	       nla_total_size(sizeof(u16)) +		/* PEER_PORT */
 	       nla_total_size(sizeof(u16)) +		/* PORT */
@@ -1457,7 +1571,8 @@ static int crapvpn_fill_info(struct sk_buff *skb, const struct net_device *dev)
 
 	if (!conf)
 		return 0;
-	if (nla_put_u32(skb, IFLA_CRAPVPN_KEY_LEN, conf->ks->keylen) ||
+	if (nla_put_u8(skb, IFLA_CRAPVPN_MODE, cv->mode) ||
+	    nla_put_u32(skb, IFLA_CRAPVPN_KEY_LEN, conf->ks->keylen) ||
 	    crapvpn_put_addr(skb, IFLA_CRAPVPN_PEER, IFLA_CRAPVPN_PEER6,
 			     &conf->p.peer) ||
 	    nla_put_u16(skb, IFLA_CRAPVPN_PEER_PORT, conf->p.peer_port) ||

@@ -66,6 +66,7 @@ static const char usage_text[] =
 "  port N                   local UDP listen port (default 1337)\n"
 "  local ADDR               local address to bind (0.0.0.0 or :: for any)\n"
 "  mtu N                    device MTU\n"
+"  mode l3|l2               IP packets (default) or Ethernet frames (add only)\n"
 "\n"
 "Compatibility with the old userspace crapvpn:\n"
 "  crapvpn -k HEXKEY -p PEER_HOST [-i IFNAME] LOCAL_IP PEER_IP\n"
@@ -84,6 +85,8 @@ static struct config {
 	struct cv_addr peer, local;
 	uint16_t peer_port, port;
 	uint32_t mtu;
+	int has_mode;
+	uint8_t mode;			/* enum crapvpn_mode */
 } cfg;
 
 /* One crapvpn device as the kernel reports it. */
@@ -96,6 +99,7 @@ struct link {
 	uint8_t operstate;		/* IF_OPER_* */
 	struct cv_addr peer, local;
 	uint16_t peer_port, port;
+	int l2;				/* mode l2 */
 	struct rtnl_link_stats64 stats;
 };
 
@@ -323,6 +327,8 @@ static void put_crapvpn(struct nlmsghdr *nlh, const struct config *c)
 		mnl_attr_put(nlh, c->local.family == AF_INET ?
 			     IFLA_CRAPVPN_LOCAL : IFLA_CRAPVPN_LOCAL6,
 			     cv_addr_len(&c->local), &c->local.v6);
+	if (c->has_mode)
+		mnl_attr_put_u8(nlh, IFLA_CRAPVPN_MODE, c->mode);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 }
@@ -383,6 +389,10 @@ static void parse_data(const struct nlattr *nest, struct link *l)
 		case IFLA_CRAPVPN_KEY_LEN:
 			if (attr_len_is(a, 4))
 				l->has_key_len = 1, l->key_len = mnl_attr_get_u32(a);
+			break;
+		case IFLA_CRAPVPN_MODE:
+			if (attr_len_is(a, 1))
+				l->l2 = mnl_attr_get_u8(a) == CRAPVPN_MODE_L2;
 			break;
 		}
 	}
@@ -707,6 +717,8 @@ static void print_json(const struct link *l, const struct drops *d, int first)
 		printf(",\"state\":\"%s\"",
 		       operstate_name(l->operstate, buf, sizeof(buf)));
 	json_uint("mtu", l->has_mtu, l->mtu);
+	if (l->l2)	/* as ip -j says it: layer 3, the default, unsaid */
+		printf(",\"mode\":\"l2\"");
 	json_addr("peer", &l->peer);
 	json_uint("peer_port", l->peer_port != 0, l->peer_port);
 	json_uint("port", l->port != 0, l->port);
@@ -763,6 +775,8 @@ static void print_text(const struct link *l, const struct drops *d)
 	if (l->has_mtu)
 		printf(" mtu %u", l->mtu);
 	printf("\n   ");
+	if (l->l2)
+		printf(" mode l2");
 	if (l->peer.family)
 		printf(" peer %s", cv_addr_str(&l->peer, buf, sizeof(buf)));
 	if (l->peer_port)
@@ -865,6 +879,9 @@ static void dump_data(const struct nlattr *nest)
 		case IFLA_CRAPVPN_PORT:
 			printf("      IFLA_CRAPVPN_PORT %u\n", mnl_attr_get_u16(a));
 			break;
+		case IFLA_CRAPVPN_MODE:
+			printf("      IFLA_CRAPVPN_MODE %u\n", mnl_attr_get_u8(a));
+			break;
 		default:
 			printf("      attribute %u\n", mnl_attr_get_type(a));
 		}
@@ -956,7 +973,7 @@ static void parse_options(const char *cmd, int argc, char **argv)
 		if (strcmp(kw, "key") && strcmp(kw, "key-file") &&
 		    strcmp(kw, "peer") && strcmp(kw, "peer-port") &&
 		    strcmp(kw, "port") && strcmp(kw, "local") &&
-		    strcmp(kw, "mtu"))
+		    strcmp(kw, "mtu") && strcmp(kw, "mode"))
 			usage_error("%s: unknown option \"%s\"", cmd, cv_quote(kw));
 		if (i + 1 >= argc)
 			usage_error("%s: option \"%s\" needs a value", cmd, kw);
@@ -988,6 +1005,13 @@ static void parse_options(const char *cmd, int argc, char **argv)
 			if (err)
 				die("%s: local \"%s\": %s", cmd, cv_quote(val),
 				    err);
+		} else if (!strcmp(kw, "mode")) {
+			if (cfg.has_mode++)
+				usage_error("%s: \"mode\" is given twice", cmd);
+			if (strcmp(val, "l3") && strcmp(val, "l2"))
+				usage_error("%s: mode \"%s\": must be l3 or l2", cmd,
+					    cv_quote(val));
+			cfg.mode = val[1] == '2' ? CRAPVPN_MODE_L2 : CRAPVPN_MODE_L3;
 		} else if (!strcmp(kw, "peer-port") || !strcmp(kw, "port")) {
 			uint16_t *p = kw[0] == 'p' && kw[1] == 'e' ?
 				      &cfg.peer_port : &cfg.port;

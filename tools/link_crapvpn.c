@@ -65,7 +65,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: ip link add DEV type crapvpn [ key HEX | key-file FILE ]\n"
 		"                  [ peer ADDR ] [ peer-port PORT ] [ port PORT ]\n"
-		"                  [ local ADDR ]\n"
+		"                  [ local ADDR ] [ mode { l3 | l2 } ]\n"
 		"       ip link set DEV type crapvpn [ OPTIONS as above ]\n"
 		"\n"
 		"Where: HEX   := 1..4096 key bytes in hex, \"0x\" prefix allowed\n"
@@ -73,6 +73,8 @@ static void usage(FILE *f)
 		"       FILE  := file holding the hex key, \"-\" for standard input\n"
 		"       ADDR  := IPv4 or IPv6 address or host name\n"
 		"       PORT  := UDP port 1..65535 (default 1337)\n"
+		"mode l2 carries Ethernet frames (a bridgeable device); l3, the\n"
+		"default, IP packets. The mode is set at creation only.\n"
 		"\"set\" changes only the options given. The key is never shown.\n");
 }
 
@@ -109,6 +111,8 @@ struct opts {
 	int has_key;
 	struct cv_addr peer, local;
 	uint16_t peer_port, port;
+	int has_mode;
+	uint8_t mode;
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -125,7 +129,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(kw, "key") && strcmp(kw, "key-file") &&
 		    strcmp(kw, "peer") && strcmp(kw, "peer-port") &&
-		    strcmp(kw, "port") && strcmp(kw, "local")) {
+		    strcmp(kw, "port") && strcmp(kw, "local") &&
+		    strcmp(kw, "mode")) {
 			fprintf(stderr, "Error: crapvpn: unknown option \"%s\". "
 				"Try \"ip link help crapvpn\".\n", cv_quote(kw));
 			return -1;
@@ -146,6 +151,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (err)
 				return fail(kw, NULL, err);
 			o->has_key = 1;
+		} else if (!strcmp(kw, "mode")) {
+			if (o->has_mode)
+				return fail(kw, NULL, "given twice");
+			if (strcmp(val, "l3") && strcmp(val, "l2"))
+				return fail(kw, val, "must be l3 or l2");
+			o->mode = val[1] == '2' ? CRAPVPN_MODE_L2 : CRAPVPN_MODE_L3;
+			o->has_mode = 1;
 		} else if (!strcmp(kw, "peer") || !strcmp(kw, "local")) {
 			struct cv_addr *a = kw[0] == 'p' ? &o->peer : &o->local;
 
@@ -186,6 +198,9 @@ static int put_opts(struct nlmsghdr *n, const struct opts *o)
 		return -1;
 	if (o->local.family &&
 	    add_addr(n, IFLA_CRAPVPN_LOCAL, IFLA_CRAPVPN_LOCAL6, &o->local))
+		return -1;
+	if (o->has_mode &&
+	    addattr_l(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_MODE, &o->mode, 1))
 		return -1;
 	if (!o->has_key)
 		return 0;
@@ -255,6 +270,11 @@ static void crapvpn_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[]
 
 	(void)lu;
 	(void)f;
+	/* Layer 3, the default, goes unsaid, as ip says nothing of defaults. */
+	p = attr(tb, IFLA_CRAPVPN_MODE, 1);
+	if (p && *(const __u8 *)p == CRAPVPN_MODE_L2)
+		print_color_string(IP_PRINT_ANY, IP_COLOR_NONE, "mode",
+				   "mode %s ", "l2");
 	print_addr("peer", "peer %s ", attr(tb, IFLA_CRAPVPN_PEER, 4),
 		   attr(tb, IFLA_CRAPVPN_PEER6, 16));
 	print_u16("peer_port", "peer-port %u ", attr(tb, IFLA_CRAPVPN_PEER_PORT, 2));

@@ -335,6 +335,10 @@ for re in 'IFLA_IFNAME "cv0"' 'IFLA_MTU 1400' 'IFLA_INFO_KIND "crapvpn"' \
 	if grep -Eq "$re" <<<"$out"; then ok; else bad "add: all options: /$re/" "$out"; fi
 done
 no "add: all options" "$K"
+t "add: mode l2"      0 'IFLA_CRAPVPN_MODE 1'        "$C" -n add cv0 key "$K" mode l2
+t "add: mode l3"      0 'IFLA_CRAPVPN_MODE 0'        "$C" -n add cv0 key "$K" mode l3
+t "add: mode l4"      2 'mode "l4": must be l3 or l2' "$C" -n add cv0 key "$K" mode l4
+t "add: mode twice"   2 '"mode" is given twice'      "$C" -n add cv0 key "$K" mode l2 mode l3
 t "set: only given"   0 'RTM_NEWLINK flags ack index 0' "$C" -n set cv0 port 7
 if grep -Eq 'PEER|KEY|LOCAL|MTU' <<<"$out"; then bad "set: sends only what is given" "$out"; else ok; fi
 t "del"               0 'RTM_DELLINK flags ack'      "$C" -n del cv0
@@ -641,8 +645,9 @@ ct() {
 ct "commands"          "add set del show up down genkey help --dry-run --help --version -k" ""
 ct "commands s"        "set show"                      s
 ct "after --dry-run"   "add"                           --dry-run a
-ct "add options"       "key key-file peer peer-port port local mtu" add cv0 ""
-ct "each option once"  "peer peer-port port local mtu" add cv0 key 12 ""
+ct "add options"       "key key-file peer peer-port port local mtu mode" add cv0 ""
+ct "each option once"  "peer peer-port port local mtu mode" add cv0 key 12 ""
+ct "mode values"       "l3 l2" add cv0 mode ""
 ct "key-file excludes key" "peer port"                 set cv0 key-file k peer-port 4 p
 ct "key-file: files"   "@FILES@"                       add cv0 key-file ""
 ct "peer: hosts"       "@HOSTS@"                       add cv0 peer ""
@@ -682,6 +687,8 @@ else
 	t "ip: junk peer"     '!0' 'peer "no-such-host\.invalid": cannot resolve' $I link add cv9 type crapvpn peer no-such-host.invalid
 	t "ip: families"      '!0' 'not of the same address family' $I link add cv9 type crapvpn peer ::1 local 127.0.0.1
 	t "ip: unknown option" '!0' 'unknown option "frob"' $I link add cv9 type crapvpn frob 1
+	t "ip: mode l4"       '!0' 'mode "l4": must be l3 or l2' $I link add cv9 type crapvpn mode l4
+	t "ip: mode twice"    '!0' 'mode: given twice' $I link add cv9 type crapvpn mode l2 mode l2
 	t "ip: stray hex"     '!0' 'unknown option "\(a hex string, not shown\)"' $I link add cv9 type crapvpn "$K"
 	no "ip: stray hex" "$K"
 	t "ip: missing value" '!0' 'peer: needs a value' $I link add cv9 type crapvpn peer
@@ -706,6 +713,11 @@ else
 		has_bytes "ip add: PEER_PORT" 06000400a00f0000
 		has_bytes "ip add: PORT"      0600050088130000
 		has_bytes "ip add: LOCAL"     0800060000000000
+		if hexbytes "$tmp/log" | grep -q '05000900'; then bad "ip add: MODE sent unasked"; else ok; fi
+		rm -f "$tmp/log"
+		t "ip link add mode l2" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+			link add cv9 type crapvpn key 12ab mode l2
+		has_bytes "ip add: MODE l2"   0500090001000000
 		t "ip: peer 10.0x1" '!0' 'not a valid IPv4 address' $F IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
 			link add cv9 type crapvpn peer 10.0x1
 		rm -f "$tmp/log"

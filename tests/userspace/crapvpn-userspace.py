@@ -39,6 +39,7 @@ MAX_INNER = 65535
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
+IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 
 # Why decode() refuses a datagram, in the order of the receive rules.
@@ -95,31 +96,36 @@ def check(datagram: bytes):
     return None
 
 
-def decode(cipher: Cipher, datagram: bytes):
+def decode(cipher: Cipher, datagram: bytes, tap=False):
     """One datagram to (None, inner packet), or (drop reason, None).
 
     Rule 5 in part: the inner packet must start with IP version 4 or 6. The
-    rest of "valid IP packet" is the TUN device's to judge on write.
+    rest of "valid IP packet" is the TUN device's to judge on write. A TAP
+    device gets whatever decrypts, and judges the frame itself.
     """
     reason = check(datagram)
     if reason:
         return reason, None
     packet = cipher.xor(datagram[HDR_LEN:])
-    if packet[0] >> 4 not in (4, 6):
+    if not tap and packet[0] >> 4 not in (4, 6):
         return NOT_IP, None
     return None, packet
 
 
-def open_tun(name: str) -> int:
-    """A layer-3 TUN device without packet information; returns its fd."""
+def open_tun(name: str, tap=False) -> int:
+    """A layer-3 TUN device (or, @tap, a layer-2 TAP device) without packet
+    information; returns its fd."""
     fd = os.open("/dev/net/tun", os.O_RDWR)
-    ifr = struct.pack("16sH22x", name.encode(), IFF_TUN | IFF_NO_PI)
+    ifr = struct.pack("16sH22x", name.encode(),
+                      (IFF_TAP if tap else IFF_TUN) | IFF_NO_PI)
     fcntl.ioctl(fd, TUNSETIFF, ifr)
     return fd
 
 
-def configure_tun(name: str, local: str, peer: str, mtu=None):
-    subprocess.run(["ip", "addr", "add", local, "peer", peer, "dev", name],
+def configure_tun(name: str, local: str, peer: str, mtu=None, tap=False):
+    # A TAP device is on a LAN: LOCAL is ADDRESS/PREFIX, PEER one host of it.
+    where = [] if tap else ["peer", peer]
+    subprocess.run(["ip", "addr", "add", local] + where + ["dev", name],
                    check=True)
     if mtu:
         subprocess.run(["ip", "link", "set", name, "mtu", str(mtu)],
@@ -135,7 +141,7 @@ def _stop(signum, frame):
     raise Stop(signal.Signals(signum).name)
 
 
-def run(cipher, tun, sock, peer, counts, burst=64):
+def run(cipher, tun, sock, peer, counts, burst=64, tap=False):
     """Forward until a signal. Each wakeup drains up to @burst packets per
     side without blocking, so that select() is not paid once per packet."""
     tun_read, tun_write = os.read, os.write
@@ -166,7 +172,7 @@ def run(cipher, tun, sock, peer, counts, burst=64):
                     # e.g. an ICMP error queued on the socket: not a datagram.
                     counts["recv-error"] += 1
                     continue
-                reason, packet = decode(cipher, datagram)
+                reason, packet = decode(cipher, datagram, tap)
                 if reason:
                     counts[reason] += 1
                     continue
@@ -196,6 +202,9 @@ def parse_args(argv=None):
                     help="use IPv6 as the underlay")
     ap.add_argument("--mtu", type=int, default=None,
                     help="TUN MTU (default: the kernel's, 1500)")
+    ap.add_argument("--tap", action="store_true",
+                    help="a TAP device (Ethernet frames, layer 2) instead of "
+                    "TUN; LOCAL_IP is then ADDRESS/PREFIX")
     ap.add_argument("local_ip", help="address of this end inside the tunnel")
     ap.add_argument("peer_ip", help="address of the other end")
     args = ap.parse_args(argv)
@@ -215,9 +224,9 @@ def main(argv=None):
                               socket.SOCK_DGRAM)[0][4]
     sock = socket.socket(family, socket.SOCK_DGRAM)
     sock.bind((args.bind or ("::" if args.ipv6 else "0.0.0.0"), args.port))
-    tun = open_tun(args.ifname)
+    tun = open_tun(args.ifname, args.tap)
     os.set_blocking(tun, False)
-    configure_tun(args.ifname, args.local_ip, args.peer_ip, args.mtu)
+    configure_tun(args.ifname, args.local_ip, args.peer_ip, args.mtu, args.tap)
 
     counts = dict.fromkeys(("tx", "rx", SHORT, BAD_MAGIC, BAD_LENGTH, EMPTY,
                             NOT_IP, "tun-refused", "send-error",
@@ -225,7 +234,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
-        run(Cipher(args.key), tun, sock, peer, counts)
+        run(Cipher(args.key), tun, sock, peer, counts, tap=args.tap)
     except Stop as why:
         print(f"crapvpn-userspace: {why}: " + " ".join(
             f"{k}={v}" for k, v in counts.items()), file=sys.stderr)

@@ -15,12 +15,13 @@ Runs in the current network namespace (use ip netns exec).
                                 appear in FILE, raw or as hex (any case)
 
 ATTR is NAME=VALUE with NAME one of key, peer, peer6, peer_port, port,
-local, local6, key_len and VALUE:
+local, local6, key_len, mode and VALUE:
   hex:HEX      raw bytes (hex:  is an empty attribute)
   zeros:N      N zero bytes
   rand:N:SEED  N pseudo-random bytes from SEED
   an IPv4/IPv6 address (peer, peer6, local, local6), a number (ports: u16,
-  key_len: u32, host byte order), or hex digits (key).
+  key_len: u32, host byte order), l3 or l2 or a number (mode: u8), or hex
+  digits (key).
 
 Exit status 0 on success; on a kernel error it prints
   error: ERRNO_NAME: EXTACK_MESSAGE
@@ -53,7 +54,8 @@ NLA_F_NESTED = 0x8000
 NLA_TYPE_MASK = 0x3fff
 
 ATTRS = {"key": 1, "peer": 2, "peer6": 3, "peer_port": 4, "port": 5,
-         "local": 6, "local6": 7, "key_len": 8}
+         "local": 6, "local6": 7, "key_len": 8, "mode": 9}
+MODES = ["l3", "l2"]
 NAMES = {v: k for k, v in ATTRS.items()}
 
 
@@ -92,6 +94,8 @@ def value(name, text):
         return struct.pack("=H", int(text))
     if name == "key_len":
         return struct.pack("=I", int(text))
+    if name == "mode":
+        return bytes([MODES.index(text) if text in MODES else int(text)])
     return bytes.fromhex(text)
 
 
@@ -218,6 +222,8 @@ def decode(name, p):
         return struct.unpack("=H", p)[0]
     if name == "key_len" and len(p) == 4:
         return struct.unpack("=I", p)[0]
+    if name == "mode" and len(p) == 1 and p[0] < len(MODES):
+        return MODES[p[0]]
     return "hex:" + p.hex()
 
 

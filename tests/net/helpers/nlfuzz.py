@@ -10,7 +10,7 @@ sockets and have 192.0.2.1/24 and 2001:db8::1/64 (nodad) on an up device.
 Requests (raw NETLINK_ROUTE, tests/net/helpers/cvnl.py's encoder): creates
 (NLM_F_CREATE|NLM_F_EXCL, kind crapvpn), changes of existing devices and a
 few deletions. IFLA_INFO_DATA holds 0 to 7 attributes: crapvpn's own
-(KEY .. KEY_LEN) and unknown types, with right and wrong sizes, duplicates,
+(KEY .. MODE) and unknown types, with right and wrong sizes, duplicates,
 NLA_F_NESTED / NLA_F_NET_BYTEORDER flags, and now and then a truncated tail;
 sometimes there is no IFLA_INFO_DATA at all, or odd IFLA_LINKINFO members.
 Values: ports from a small pool (so that binds collide), addresses that are
@@ -51,9 +51,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cvnl  # noqa: E402
 
 AF4, AF6 = socket.AF_INET, socket.AF_INET6
-KEY, PEER, PEER6, PEER_PORT, PORT, LOCAL, LOCAL6, KEY_LEN = range(1, 9)
+KEY, PEER, PEER6, PEER_PORT, PORT, LOCAL, LOCAL6, KEY_LEN, MODE = range(1, 10)
 SIZES = {PEER: 4, PEER6: 16, PEER_PORT: 2, PORT: 2, LOCAL: 4, LOCAL6: 16,
-         KEY_LEN: 4}
+         KEY_LEN: 4, MODE: 1}
+MODES = ["l3", "l2"]
 
 M_NOKEY = "crapvpn: a key is required"
 M_KEYSIZE = "crapvpn: the key must be 1 to 4096 bytes"
@@ -75,6 +76,8 @@ M_FAMILY = "crapvpn: peer and local address must be of the same family"
 M_INUSE = "crapvpn: the UDP port is already in use"
 M_NOTLOCAL = "crapvpn: the local address is not one of this host's"
 M_SOCK = "crapvpn: cannot open the UDP socket"
+M_MODE = "crapvpn: the mode is l3 or l2"
+M_MODEFIXED = "crapvpn: the mode is fixed when the device is created"
 
 LOCAL4_OK, LOCAL6_OK = "192.0.2.1", "2001:db8::1"
 PORTS = list(range(4000, 4008))
@@ -133,6 +136,7 @@ class Dev:
         self.local = None	# (family, bytes); None = any
         self.peer_port = 1337
         self.port = 1337
+        self.mode = 0
 
     def copy(self):
         d = Dev(self.name)
@@ -154,7 +158,7 @@ class Dev:
     def info(self):
         """What the kernel's IFLA_INFO_DATA must say (cvnl.decode form)."""
         out = {"key_len": self.keylen, "peer_port": self.peer_port,
-               "port": self.port}
+               "port": self.port, "mode": MODES[self.mode]}
         if self.peer:
             k = "peer" if self.peer[0] == AF4 else "peer6"
             out[k] = socket.inet_ntop(*self.peer)
@@ -181,7 +185,7 @@ def parse_data(data):
         if alen < 4 or off + alen > len(data):
             break
         t = atype & cvnl.NLA_TYPE_MASK
-        if 1 <= t <= KEY_LEN:
+        if 1 <= t <= MODE:
             tb[t] = data[off + 4:off + alen]
         off += (alen + 3) & ~3
     return tb
@@ -212,6 +216,8 @@ def validate(tb):
     for t, m in ((PEER_PORT, M_PEERPORT), (PORT, M_PORT)):
         if t in tb and (len(tb[t]) != 2 or tb[t] == b"\0\0"):
             return m
+    if MODE in tb and (len(tb[MODE]) != 1 or tb[MODE][0] >= len(MODES)):
+        return M_MODE
     return None
 
 
@@ -284,10 +290,14 @@ def predict(devs, name, creating, data, tb):
         if not data_present or KEY not in tb:
             return None, (errno.EINVAL, M_NOKEY)
         old = Dev(name)
+        if MODE in tb:
+            old.mode = tb[MODE][0]
     else:
         old = devs[name]
         if not data_present:
             return old, "ok"
+        if MODE in tb and tb[MODE][0] != old.mode:
+            return None, (errno.EOPNOTSUPP, M_MODEFIXED)
     d = apply(old, tb)
     if d.local and d.peer and d.local[0] != d.peer[0]:
         return None, (errno.EINVAL, M_FAMILY)
@@ -331,6 +341,8 @@ class Gen:
             return struct.pack("=H", p)
         if t == KEY_LEN:
             return struct.pack("=I", r.randint(0, 5000))
+        if t == MODE:
+            return bytes([r.choice([0, 0, 1, 1, 1, 2, 255])])
         return r.randbytes(r.randint(0, 40))
 
     def wrong_size(self, t):
@@ -352,8 +364,10 @@ class Gen:
                           PEER, PORT, LOCAL])
         elif x < 0.86:
             t = KEY_LEN
+        elif x < 0.93:
+            t = MODE
         else:
-            t = r.choice([0, 9, 10, 11, 20, 100, 0x3fff])
+            t = r.choice([0, 10, 11, 20, 100, 0x3fff])
         v = self.value(t) if r.random() < 0.8 else self.wrong_size(t)
         flags = 0
         if r.random() < 0.05:
@@ -469,6 +483,7 @@ class Fuzz:
             d.keylen = info.get("key_len", 0)
             d.peer_port = info.get("peer_port", 1337)
             d.port = info.get("port", 1337)
+            d.mode = MODES.index(info.get("mode", "l3"))
             if "peer" in info:
                 d.peer = (AF4, a4(info["peer"]))
             if "peer6" in info:
