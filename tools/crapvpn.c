@@ -1506,7 +1506,7 @@ static void conf_read(void)
 {
 	static const char *const names[] = {
 		"key", "key-file", "peer", "peer-port", "port", "local", "mtu",
-		"address", "post-up", "pre-down",
+		"mode", "address", "post-up", "pre-down",
 	};
 	unsigned int seen[sizeof(names) / sizeof(names[0])] = { 0 };
 	unsigned int line = 0, key_line = 0, i, j;
@@ -1558,7 +1558,7 @@ static void conf_read(void)
 			conf_error(line, "unknown setting \"%s\"", cv_quote(k));
 		if (!*v)
 			conf_error(line, "%s: no value", k);
-		if (i < 7 && seen[i]++)
+		if (i < 8 && seen[i]++)
 			conf_error(line, "%s is given twice", k);
 
 		if (i <= 1) {			/* key, key-file */
@@ -1589,6 +1589,12 @@ static void conf_read(void)
 			if (err)
 				conf_error(line, "mtu \"%s\": %s", cv_quote(v), err);
 		} else if (i == 7) {
+			if (strcmp(v, "l3") && strcmp(v, "l2"))
+				conf_error(line, "mode \"%s\": must be l3 or l2",
+					   cv_quote(v));
+			cfg.mode = v[1] == '2' ? CRAPVPN_MODE_L2 : CRAPVPN_MODE_L3;
+			cfg.has_mode = 1;
+		} else if (i == 8) {
 			if (tc.n_addr == CONF_MAX_ADDRS)
 				conf_error(line, "more than %d addresses",
 					   CONF_MAX_ADDRS);
@@ -1600,12 +1606,12 @@ static void conf_read(void)
 					conf_error(line, "address given twice");
 			tc.n_addr++;
 		} else {			/* post-up, pre-down */
-			unsigned int *n = i == 8 ? &tc.n_up : &tc.n_down;
+			unsigned int *n = i == 9 ? &tc.n_up : &tc.n_down;
 
 			if (*n == CONF_MAX_CMDS)
 				conf_error(line, "more than %d %s commands",
 					   CONF_MAX_CMDS, k);
-			(i == 8 ? tc.post_up : tc.pre_down)[(*n)++] = strdup(v);
+			(i == 9 ? tc.post_up : tc.pre_down)[(*n)++] = strdup(v);
 		}
 	}
 	if (ferror(f))
@@ -1878,6 +1884,10 @@ static int cmd_up(int argc, char **argv)
 		die("%s: the device has a peer and %s has none; a peer cannot "
 		    "be removed live (crapvpn down %s, then up)", what, tc.path,
 		    tc.dev);
+	if ((cfg.has_mode && cfg.mode == CRAPVPN_MODE_L2) != l.l2)
+		die("%s: %s says mode %s, the device is %s; the mode is set "
+		    "when a device is created (crapvpn down %s, then up)", what,
+		    tc.path, l.l2 ? "l3" : "l2", l.l2 ? "l2" : "l3", tc.dev);
 	want = cfg;
 	explicit_bzero(&cfg, sizeof(cfg));
 	cfg.key_len = want.key_len;

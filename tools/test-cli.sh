@@ -504,6 +504,9 @@ for re in 'RTM_NEWLINK flags ack create excl' 'IFLA_IFNAME "cv0"' 'IFLA_MTU 1400
 	if grep -Eq "$re" <<<"$out"; then ok; else bad "up: dry run: /$re/" "$out"; fi
 done
 no "up: dry run" "$K"
+if grep -q IFLA_CRAPVPN_MODE <<<"$out"; then bad "up: dry run: a mode not in the file was sent" "$out"; else ok; fi
+conf l2 "key = 12" "mode = l2"
+t "up: mode = l2"     0 'IFLA_CRAPVPN_MODE 1'         "$C" -n up "$tmp/conf/l2.conf"
 t "up: usage"         2 'up: missing tunnel name'     "$C" up
 t "up: two names"     2 'unexpected argument "b"'     "$C" up a b
 t "up: not NAME.conf" 2 'a file must be called NAME\.conf' "$C" -n up ./cv0.cfg
@@ -536,6 +539,8 @@ badconf "key-file"     '1: key-file: cannot open'              "key-file = $tmp/
 badconf "hex as name"  '2: unknown setting "\(a hex string, not shown\)"' "key = 12" "$K = 1"
 no "up: bad file: hex as name" "$K"
 badconf "local family" ' local and peer are of different'      "key = 12" "peer = 192.0.2.1" "local = ::1"
+badconf "mode"         '2: mode "l4": must be l3 or l2'         "key = 12" "mode = l4"
+badconf "mode twice"   '3: mode is given twice'                "key = 12" "mode = l2" "mode = l2"
 conf bad "key = $K"
 chmod 640 "$tmp/conf/bad.conf"
 t "up: a key readable by the group" 1 'bad\.conf:1: the file holds a key but not only root can read it \(owner uid [0-9]+, mode 0640\)' \
@@ -579,6 +584,10 @@ if [ -n "$FAKE" ]; then
 		$F "$C" up "$tmp/conf/dummy0.conf"
 	conf cv6 "key = 12"
 	t "up: new device"    0 'cv6: created from .*, up$' $F "$C" up "$tmp/conf/cv6.conf"
+	conf cv0l2 "key = 12" "peer = 192.0.2.2" "mode = l2"
+	mkdir -p "$tmp/conf/m" && cp "$tmp/conf/cv0l2.conf" "$tmp/conf/m/cv0.conf"
+	t "up: running l3 device, file says l2" 1 'says mode l2, the device is l3; the mode is set when a device is created' \
+		$F "$C" up "$tmp/conf/m/cv0.conf"
 	conf cv7 "key = 12" "post-up = exit 3"
 	t "up: post-up fails" 1 'post-up "exit 3" failed \(exit status 3\)' $F "$C" up "$tmp/conf/cv7.conf"
 	t "down"              0 'down cv0' $F "$C" down "$tmp/conf/cv0.conf"
