@@ -16,20 +16,6 @@ KEY2=$(od -An -tx1 -N100 /dev/urandom | tr -d ' \n')
 KEY3=$(od -An -tx1 -N333 /dev/urandom | tr -d ' \n')
 K_INUSE="crapvpn: the UDP port is already in use"
 
-tool() {
-	local ns=$1
-	shift
-	n "$ns" "$CV_TOOL" "$@"
-}
-
-# status WANT CMD...: CMD exits with status WANT; its output in $CV_TMP/out.
-status() {
-	local want=$1 rc
-	shift
-	"$@" >"$CV_TMP/out" 2>&1
-	rc=$?
-	[ "$rc" -eq "$want" ] || { echo "exit status $rc, want $want"; cat "$CV_TMP/out"; return 1; }
-}
 # says TEXT: the last command's output contains TEXT.
 says() { grep -qF -- "$1" "$CV_TMP/out"; }
 

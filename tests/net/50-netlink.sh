@@ -37,17 +37,6 @@ K_FAMILY="crapvpn: peer and local address must be of the same family"
 K_INUSE="crapvpn: the UDP port is already in use"
 K_NOTLOCAL="crapvpn: the local address is not one of this host's"
 
-nl() {
-	local ns=$1
-	shift
-	n "$ns" "$PY" "$HELPERS/cvnl.py" "$@"
-}
-tool() {
-	local ns=$1
-	shift
-	n "$ns" "$CV_TOOL" "$@"
-}
-
 # refused DESC MSG CMD...: CMD fails and says MSG (a fixed string).
 refused() {
 	local desc=$1 msg=$2

@@ -12,20 +12,6 @@ PY=python3
 HELPERS=$CV_ROOT/tests/net/helpers
 KEY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
-tool() {
-	local ns=$1
-	shift
-	n "$ns" "$CV_TOOL" "$@"
-}
-
-# status WANT CMD...: CMD exits with status WANT; its output in $CV_TMP/out.
-status() {
-	local want=$1 rc
-	shift
-	"$@" >"$CV_TMP/out" 2>&1
-	rc=$?
-	[ "$rc" -eq "$want" ] || { echo "exit status $rc, want $want"; cat "$CV_TMP/out"; return 1; }
-}
 says() { grep -qF -- "$1" "$CV_TMP/out" || { cat "$CV_TMP/out"; return 1; }; }
 
 # like_ip NS [DEV]: crapvpn show --json between two `ip -j -s -d link show`:

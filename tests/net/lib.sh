@@ -120,6 +120,29 @@ n() {
 ipa() { ip -n a "$@"; }
 ipb() { ip -n b "$@"; }
 
+# tool NS ARGS...: crapvpn(8) of the tree in NS.
+tool() {
+	local ns=$1
+	shift
+	n "$ns" "$CV_TOOL" "$@"
+}
+
+# nl NS ARGS...: the raw netlink client (helpers/cvnl.py) in NS.
+nl() {
+	local ns=$1
+	shift
+	n "$ns" "${PY:-python3}" "$CV_ROOT/tests/net/helpers/cvnl.py" "$@"
+}
+
+# status WANT CMD...: CMD exits with status WANT; its output in $CV_TMP/out.
+status() {
+	local want=$1 rc
+	shift
+	"$@" >"$CV_TMP/out" 2>&1
+	rc=$?
+	[ "$rc" -eq "$want" ] || { echo "exit status $rc, want $want"; cat "$CV_TMP/out"; return 1; }
+}
+
 setup_pair() {
 	cleanup_pair
 	ip netns add a
