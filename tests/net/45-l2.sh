@@ -28,7 +28,6 @@ PY=$(command -v /usr/bin/python3 || command -v python3)
 IMIB=${CV_INTEROP_MIB:-4}
 VECTORS=${CV_VECTORS:-$CV_ROOT/tests/vectors/wire-vectors-1.1.jsonl}
 
-nl() { local ns=$1; shift; n "$ns" "$PY" "$HELPERS/cvnl.py" "$@"; }
 
 cleanup_lans() {
 	ip netns del la 2>/dev/null
@@ -194,6 +193,14 @@ check "... saying what the modes are" \
 	sh -c "ip -n a link add cvz type crapvpn key $KEY mode l4 2>&1 |
 		grep -q 'mode \"l4\": must be l3 or l2'"
 check_fails "raw netlink: mode 2 is refused" nl a add cvz key="$KEY" mode=2
+n a ip link add cvz mtu 65486 type crapvpn key "$KEY" mode l2 >"$CV_TMP/l2mtu" 2>&1
+check "layer 2: an MTU above 65485 is refused, saying so" \
+	grep -q "a layer-2 device's MTU is 68 to 65485" "$CV_TMP/l2mtu"
+n a ip link add cvz address 01:00:5e:00:00:01 type crapvpn key "$KEY" mode l2 \
+	>"$CV_TMP/l2mac" 2>&1
+check "layer 2: a multicast MAC is refused, saying so" \
+	grep -q "the address must be a unicast Ethernet address" "$CV_TMP/l2mac"
+check_fails "... and nothing was created" n a ip link show cvz
 check "ip -d link show says nothing of layer 3, the default" \
 	sh -c "ip -n a link add cvz type crapvpn key $KEY &&
 		ip -n a -d link show cvz | grep -q 'crapvpn peer\|crapvpn port' &&
