@@ -194,9 +194,10 @@ cva_add() {
 	c_run ip -n a link set "cva$1" up
 }
 # One round: cv4's key flipped on both ends and back, then the next change
-# of one of b's cvc devices (each goes through ops 0..7 in turn) and of one
+# of one of b's cvc devices (each goes through ops 0..7 in turn, cvcJ from
+# op 2J, so that the eight rounds of a short run reach every op) and of one
 # of a's cva devices (ops 0..3). The order keeps every command valid: a
-# local address is only set with a peer of its family.
+# local address is only set with a peer of its family, from any op on.
 churn() {
 	local i=0 j k op
 	: >"$CV_TMP/churn.fail"
@@ -207,7 +208,7 @@ churn() {
 		both ip -n a link set cv4 type crapvpn key "$KEY" -- \
 			ip -n b link set cv4 type crapvpn key "$KEY"
 		j=$((i % 4))
-		case $((i / 4 % 8)) in
+		case $(((i / 4 + 2 * j) % 8)) in
 		0) # ip(8) cannot send keys above about 1000 bytes (its request
 		   # buffer): crapvpn(8) for up to 4096 (C: python would start
 		   # too slowly on a saturated VM).
