@@ -43,6 +43,7 @@ enum {
 	IFLA_CRAPVPN_LOCAL6,	/* struct in6_addr */
 	IFLA_CRAPVPN_KEY_LEN,	/* u32, reported only */
 	IFLA_CRAPVPN_MODE,	/* u8, enum crapvpn_mode, set at creation only */
+	IFLA_CRAPVPN_PORT_DEVS,	/* u32, reported only: devices on this socket */
 	__IFLA_CRAPVPN_MAX
 };
 
