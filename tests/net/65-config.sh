@@ -257,6 +257,6 @@ check "... with its message" says "the UDP port is already in use"
 check_fails "... and no device is left" ipa link show cvc
 ipa link del cvp
 
-skip "crapvpn@.service started under systemd: the VM harness boots no systemd (systemd-analyze verify runs in tools/test-cli.sh)"
+skip "crapvpn@.service started under systemd: the VM harness boots no systemd (systemd-analyze verify runs in tests/tools/test-cli.sh)"
 
 finish

@@ -9,8 +9,9 @@
 #
 # --tools ROOT also tests crapvpn(8) and the ip link plugin installed under
 # ROOT (the chroot of tests/pkg/deb-test.sh): ROOT's own ip(8) must find the
-# plugin where Debian's ip looks, without IP_LIB_DIR, and tools/test-cli.sh
-# --live runs its round trip with the installed tool and plugin.
+# plugin where Debian's ip looks, without IP_LIB_DIR, and
+# tests/tools/test-cli.sh --live runs its round trip with the installed tool
+# and plugin.
 #
 # Prints "N passed, N failed" and writes it to $VM_OUT/pkg-result.
 set -u -o pipefail
@@ -83,14 +84,14 @@ if [[ -n $TOOLS_ROOT ]]; then
 		notok "the packaged ip plugin and crapvpn(8) work from their installed paths (exit $rc)"
 		printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
-	# The live half of tools/test-cli.sh (add/show/set/del with both the
-	# tool and ip) with the installed files; its offline half ran in the
+	# The live half of tests/tools/test-cli.sh (add/show/set/del with both
+	# the tool and ip) with the installed files; its offline half ran in the
 	# package build (dh_auto_test) and is slow under TCG.
 	cli=$(CRAPVPN="$TOOLS_ROOT/usr/sbin/crapvpn" IP="$(command -v ip)" \
 		PLUGIN_DIR="$TOOLS_ROOT/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/ip" \
-		unshare -n -- "$PKG_ROOT/tools/test-cli.sh" --live 2>&1)
+		unshare -n -- "$PKG_ROOT/tests/tools/test-cli.sh" --live 2>&1)
 	printf '%s\n' "$cli" | grep -E '^(FAIL|skip|==)' | sed 's/^/  /'
-	add_counts "tools/test-cli.sh --live with the packaged tool and plugin" "$cli"
+	add_counts "tests/tools/test-cli.sh --live with the packaged tool and plugin" "$cli"
 fi
 
 finish

@@ -4,8 +4,8 @@
 # Host-side tests of crapvpn(8) and of the ip link plugin link_crapvpn.so.
 # They need no kernel module: argument errors, --help, --version and the
 # --dry-run decoding run anywhere; what would go to the kernel is answered
-# by fake-rtnl.so (an LD_PRELOAD library built here when a C compiler is
-# around), which also records the requests so that the bytes of the packed
+# by fake-rtnl.so (an LD_PRELOAD library built here from fake-rtnl.c when
+# a C compiler is around), which also records the requests so that the bytes of the packed
 # attributes can be checked. As root, the script then runs itself again in
 # a new network namespace (unshare -n) and tries to create a crapvpn device:
 # where the kernel has no crapvpn link type that is refused cleanly and the
@@ -13,13 +13,14 @@
 # of add/show/set/del, ip link and the compatibility mode follows. No device
 # is ever made outside that private namespace.
 #
-#   tools/test-cli.sh            (after make -C tools; make -C tools check)
-#   CRAPVPN=/usr/sbin/crapvpn PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/ip tools/test-cli.sh
+#   tests/tools/test-cli.sh      (after make -C tools; make -C tools check)
+#   CRAPVPN=/usr/sbin/crapvpn PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/ip tests/tools/test-cli.sh
 #
 # Prints "N passed, N failed" (and skipped) at the end; exits 1 on failure.
 
 set -u
-cd "$(dirname "$0")" || exit 1
+HERE=$(cd "$(dirname "$0")" && pwd) || exit 1
+cd "$HERE/../../tools" || exit 1
 TOOLS=$PWD
 CRAPVPN=${CRAPVPN:-$TOOLS/crapvpn}
 PLUGIN_DIR=${PLUGIN_DIR:-$TOOLS}
@@ -387,7 +388,7 @@ t "compat: -i too long" 1 'too long'                 "$C" -k 12 -p ::1 -i abcdef
 echo "== crapvpn and ip against a fake rtnetlink (fake-rtnl.so)"
 FAKE=""
 if command -v "${CC:-cc}" >/dev/null &&
-   "${CC:-cc}" -std=gnu11 -O2 -I.. -shared -fPIC -o "$tmp/fake-rtnl.so" fake-rtnl.c -ldl 2>"$tmp/cc.err"; then
+   "${CC:-cc}" -std=gnu11 -O2 -I.. -shared -fPIC -o "$tmp/fake-rtnl.so" "$HERE/fake-rtnl.c" -ldl 2>"$tmp/cc.err"; then
 	FAKE=$tmp/fake-rtnl.so
 else
 	skipped "fake-rtnl.so does not build: $(cat "$tmp/cc.err" 2>/dev/null)"
@@ -628,7 +629,7 @@ if command -v make >/dev/null && [ -f "$TOOLS/Makefile" ] && [ -f "$TOOLS/crapvp
 	left=$(find "$st" ! -type d)
 	[ "$rc" -eq 0 ] && [ -z "$left" ] && ok || bad "make uninstall left files" "$out$left"
 else
-	skipped "make install: no make or no tools/Makefile beside test-cli.sh"
+	skipped "make install: no make or no tools/Makefile"
 fi
 
 echo "== bash completion (crapvpn.bash-completion)"
@@ -750,7 +751,7 @@ else
 fi
 
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
-	live=$(CRAPVPN=$C PLUGIN_DIR=$PLUGIN_DIR IP=$IP unshare -n -- "$TOOLS/test-cli.sh" --live 2>&1)
+	live=$(CRAPVPN=$C PLUGIN_DIR=$PLUGIN_DIR IP=$IP unshare -n -- "$HERE/test-cli.sh" --live 2>&1)
 	grep -v '^[0-9]* passed, [0-9]* failed' <<<"$live"
 	summary=$(grep '^[0-9]* passed, [0-9]* failed' <<<"$live" | tail -1)
 	p="" f=0 s=0

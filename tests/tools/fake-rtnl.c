@@ -20,8 +20,8 @@
  * FAKE_RTNL_LINK=NAME makes that fifth link exist from the start, as one
  * "created" lasts only as long as the process (e.g. a name not in UTF-8).
  *
- *   cc -shared -fPIC -o fake-rtnl.so fake-rtnl.c -ldl
- *   LD_PRELOAD=./fake-rtnl.so crapvpn show --json
+ *   cc -I../.. -shared -fPIC -o fake-rtnl.so fake-rtnl.c -ldl
+ *   LD_PRELOAD=./fake-rtnl.so ../../tools/crapvpn show --json
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
