@@ -77,17 +77,8 @@ static const char usage_text[] =
 "Exit status: 0 success, 1 error, 2 usage error.\n"
 "XOR with a static key is obfuscation, not security.\n";
 
-/* What add, set and the compat mode send; 0 / family 0 means "not given". */
-static struct config {
-	uint8_t key[CRAPVPN_KEY_MAX];
-	size_t key_len;
-	int has_key;
-	struct cv_addr peer, local;
-	uint16_t peer_port, port;
-	uint32_t mtu;
-	int has_mode;
-	uint8_t mode;			/* enum crapvpn_mode */
-} cfg;
+/* What add, set, up and the compat mode send. */
+static struct cv_config cfg;
 
 /* One crapvpn device as the kernel reports it. */
 struct link {
@@ -304,31 +295,22 @@ static void __attribute__((noreturn)) kernel_error(const char *what, int err)
 
 /* ---- requests --------------------------------------------------------- */
 
-static void put_crapvpn(struct nlmsghdr *nlh, const struct config *c)
+static int put_attr(void *nlh, int type, const void *data, size_t len)
+{
+	mnl_attr_put(nlh, type, len, data);
+	return 0;
+}
+
+static void put_crapvpn(struct nlmsghdr *nlh, const struct cv_config *c)
 {
 	struct nlattr *info, *data;
 
-	if (c->mtu)
+	if (c->given & CV_BIT(CV_MTU))
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, CRAPVPN_KIND);
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	if (c->has_key)
-		mnl_attr_put(nlh, IFLA_CRAPVPN_KEY, c->key_len, c->key);
-	if (c->peer.family)
-		mnl_attr_put(nlh, c->peer.family == AF_INET ?
-			     IFLA_CRAPVPN_PEER : IFLA_CRAPVPN_PEER6,
-			     cv_addr_len(&c->peer), &c->peer.v6);
-	if (c->peer_port)
-		mnl_attr_put_u16(nlh, IFLA_CRAPVPN_PEER_PORT, c->peer_port);
-	if (c->port)
-		mnl_attr_put_u16(nlh, IFLA_CRAPVPN_PORT, c->port);
-	if (c->local.family)
-		mnl_attr_put(nlh, c->local.family == AF_INET ?
-			     IFLA_CRAPVPN_LOCAL : IFLA_CRAPVPN_LOCAL6,
-			     cv_addr_len(&c->local), &c->local.v6);
-	if (c->has_mode)
-		mnl_attr_put_u8(nlh, IFLA_CRAPVPN_MODE, c->mode);
+	cv_put_attrs(c, put_attr, nlh);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 }
@@ -962,87 +944,35 @@ static void dump_msg(const struct nlmsghdr *nlh)
 /* Parses add/set OPTIONS into cfg; exits on any error. */
 static void parse_options(const char *cmd, int argc, char **argv)
 {
-	int i, seen_key = 0, seen_peer = 0, seen_local = 0;
-	const char *err;
-	uint32_t mtu;
+	const struct cv_option *o;
+	const char *err = NULL;
+	int i;
 
 	for (i = 0; i < argc; i += 2) {
 		const char *kw = argv[i];
-		char *val = argv[i + 1];
+		char *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (strcmp(kw, "key") && strcmp(kw, "key-file") &&
-		    strcmp(kw, "peer") && strcmp(kw, "peer-port") &&
-		    strcmp(kw, "port") && strcmp(kw, "local") &&
-		    strcmp(kw, "mtu") && strcmp(kw, "mode"))
+		switch (cv_set_option(&cfg, kw, val, 0, &o, &err)) {
+		case CV_UNKNOWN:
 			usage_error("%s: unknown option \"%s\"", cmd, cv_quote(kw));
-		if (i + 1 >= argc)
+		case CV_NO_VALUE:
 			usage_error("%s: option \"%s\" needs a value", cmd, kw);
-
-		if (!strcmp(kw, "key") || !strcmp(kw, "key-file")) {
-			if (seen_key++)
+		case CV_TWICE:
+			if (o->id == CV_KEY)
 				usage_error("%s: the key is given twice", cmd);
-			if (!strcmp(kw, "key")) {
-				err = cv_key_from_hex(val, strlen(val), cfg.key,
-						      &cfg.key_len);
-				cv_wipe_str(val);	/* hide it from ps */
-			} else {
-				err = cv_key_from_file(val, cfg.key, &cfg.key_len);
-			}
-			if (err)
+			usage_error("%s: \"%s\" is given twice", cmd, kw);
+		case CV_BAD:
+			if (o->flags & CV_SECRET)
 				die("%s: %s: %s", cmd, kw, err);
-			cfg.has_key = 1;
-		} else if (!strcmp(kw, "peer")) {
-			if (seen_peer++)
-				usage_error("%s: \"peer\" is given twice", cmd);
-			err = cv_parse_addr(val, 0, &cfg.peer);
-			if (err)
-				die("%s: peer \"%s\": %s", cmd, cv_quote(val),
-				    err);
-		} else if (!strcmp(kw, "local")) {
-			if (seen_local++)
-				usage_error("%s: \"local\" is given twice", cmd);
-			err = cv_parse_addr(val, 0, &cfg.local);
-			if (err)
-				die("%s: local \"%s\": %s", cmd, cv_quote(val),
-				    err);
-		} else if (!strcmp(kw, "mode")) {
-			if (cfg.has_mode++)
-				usage_error("%s: \"mode\" is given twice", cmd);
-			if (strcmp(val, "l3") && strcmp(val, "l2"))
-				usage_error("%s: mode \"%s\": must be l3 or l2", cmd,
-					    cv_quote(val));
-			cfg.mode = val[1] == '2' ? CRAPVPN_MODE_L2 : CRAPVPN_MODE_L3;
-		} else if (!strcmp(kw, "peer-port") || !strcmp(kw, "port")) {
-			uint16_t *p = kw[0] == 'p' && kw[1] == 'e' ?
-				      &cfg.peer_port : &cfg.port;
-
-			if (*p)
-				usage_error("%s: \"%s\" is given twice", cmd, kw);
-			err = cv_parse_port(val, p);
-			if (err)
-				die("%s: %s \"%s\": %s", cmd, kw, cv_quote(val),
-				    err);
-		} else {
-			if (cfg.mtu)
-				usage_error("%s: \"mtu\" is given twice", cmd);
-			err = cv_parse_u32(val, 1, CRAPVPN_MAX_INNER, &mtu);
-			if (err)
-				die("%s: mtu \"%s\": %s", cmd, cv_quote(val),
-				    err);
-			cfg.mtu = mtu;
+			if (o->flags & CV_WORD)
+				usage_error("%s: %s \"%s\": %s", cmd, kw,
+					    cv_quote(val), err);
+			die("%s: %s \"%s\": %s", cmd, kw, cv_quote(val), err);
 		}
 	}
-
 	/* A specific local address of the other family cannot work. */
-	if (cfg.peer.family && cfg.local.family &&
-	    cfg.peer.family != cfg.local.family) {
-		static const struct in6_addr any6;
-
-		if (cfg.local.family == AF_INET ? cfg.local.v4.s_addr != 0 :
-		    memcmp(&cfg.local.v6, &any6, sizeof(any6)) != 0)
-			die("%s: local and peer are of different address families",
-			    cmd);
-	}
+	if (cv_families_differ(&cfg))
+		die("%s: local and peer are of different address families", cmd);
 }
 
 static void hint(int err)
@@ -1187,14 +1117,14 @@ static int cmd_compat(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "+:k:p:i:")) != -1) {
 		switch (opt) {
 		case 'k':
-			if (cfg.has_key)
+			if (cfg.given & CV_BIT(CV_KEY))
 				usage_error("-k is given twice");
 			err = cv_key_from_hex(optarg, strlen(optarg), cfg.key,
 					      &cfg.key_len);
 			cv_wipe_str(optarg);
 			if (err)
 				die("-k: key %s", err);
-			cfg.has_key = 1;
+			cfg.given |= CV_BIT(CV_KEY);
 			break;
 		case 'p':
 			if (peer_host)
@@ -1214,7 +1144,7 @@ static int cmd_compat(int argc, char **argv)
 			usage_error("unknown option");
 		}
 	}
-	if (!cfg.has_key)
+	if (!(cfg.given & CV_BIT(CV_KEY)))
 		usage_error("-k HEXKEY is required");
 	if (!peer_host)
 		usage_error("-p PEER_HOST is required");
@@ -1236,7 +1166,9 @@ static int cmd_compat(int argc, char **argv)
 		die("PEER_IP \"%s\": %s", cv_quote(argv[optind + 1]), err);
 	if (local_ip.family != peer_ip.family)
 		die("LOCAL_IP and PEER_IP must both be IPv4 or both IPv6");
-	cfg.peer_port = cfg.port = CRAPVPN_DEFAULT_PORT;
+	cfg.peer_port = CRAPVPN_DEFAULT_PORT;
+	cfg.port = CRAPVPN_DEFAULT_PORT;
+	cfg.given |= CV_BIT(CV_PEER) | CV_BIT(CV_PEER_PORT) | CV_BIT(CV_PORT);
 
 	nl_open();
 	if (!dry_run) {
@@ -1482,20 +1414,16 @@ static void conf_locate(const char *cmd, const char *arg)
 	check_dev(cmd, tc.dev);
 }
 
+/* A key file must be as private as a file with a key in it. */
 static void conf_key_file(const char *path, unsigned int line)
 {
-	const char *err;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		conf_error(line, "key-file: cannot open %s: %s", cv_quote(path),
 			   strerror(errno));
 	check_private(fd, "the key file", line);
 	close(fd);
-	err = cv_key_from_file(path, cfg.key, &cfg.key_len);
-	if (err)
-		conf_error(line, "key-file: %s", err);
 }
 
 /*
@@ -1504,14 +1432,10 @@ static void conf_key_file(const char *path, unsigned int line)
  */
 static void conf_read(void)
 {
-	static const char *const names[] = {
-		"key", "key-file", "peer", "peer-port", "port", "local", "mtu",
-		"mode", "address", "post-up", "pre-down",
-	};
-	unsigned int seen[sizeof(names) / sizeof(names[0])] = { 0 };
-	unsigned int line = 0, key_line = 0, i, j;
+	unsigned int line = 0, key_line = 0, j;
+	const struct cv_option *o;
+	const char *err = NULL;
 	char *k, *v, *e;
-	const char *err;
 	struct stat st;
 	ssize_t len;
 	FILE *f;
@@ -1551,50 +1475,9 @@ static void conf_read(void)
 		for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); e--)
 			;
 		*e = '\0';
-		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (!strcmp(k, names[i]))
-				break;
-		if (i == sizeof(names) / sizeof(names[0]))
-			conf_error(line, "unknown setting \"%s\"", cv_quote(k));
-		if (!*v)
-			conf_error(line, "%s: no value", k);
-		if (i < 8 && seen[i]++)
-			conf_error(line, "%s is given twice", k);
-
-		if (i <= 1) {			/* key, key-file */
-			if (key_line)
-				conf_error(line, "the key is given twice (line %u)",
-					   key_line);
-			key_line = line;
-			if (i == 0) {
-				check_private(fd, "the file", line);
-				err = cv_key_from_hex(v, strlen(v), cfg.key,
-						      &cfg.key_len);
-				if (err)
-					conf_error(line, "key: %s", err);
-			} else {
-				conf_key_file(v, line);
-			}
-			cfg.has_key = 1;
-		} else if (i == 2 || i == 5) {	/* peer, local */
-			err = cv_parse_addr(v, 0, i == 2 ? &cfg.peer : &cfg.local);
-			if (err)
-				conf_error(line, "%s \"%s\": %s", k, cv_quote(v), err);
-		} else if (i == 3 || i == 4) {	/* peer-port, port */
-			err = cv_parse_port(v, i == 3 ? &cfg.peer_port : &cfg.port);
-			if (err)
-				conf_error(line, "%s \"%s\": %s", k, cv_quote(v), err);
-		} else if (i == 6) {
-			err = cv_parse_u32(v, 1, CRAPVPN_MAX_INNER, &cfg.mtu);
-			if (err)
-				conf_error(line, "mtu \"%s\": %s", cv_quote(v), err);
-		} else if (i == 7) {
-			if (strcmp(v, "l3") && strcmp(v, "l2"))
-				conf_error(line, "mode \"%s\": must be l3 or l2",
-					   cv_quote(v));
-			cfg.mode = v[1] == '2' ? CRAPVPN_MODE_L2 : CRAPVPN_MODE_L3;
-			cfg.has_mode = 1;
-		} else if (i == 8) {
+		if (!strcmp(k, "address")) {
+			if (!*v)
+				conf_error(line, "%s: no value", k);
 			if (tc.n_addr == CONF_MAX_ADDRS)
 				conf_error(line, "more than %d addresses",
 					   CONF_MAX_ADDRS);
@@ -1605,23 +1488,49 @@ static void conf_read(void)
 				if (conf_addr_eq(&tc.addr[j], &tc.addr[tc.n_addr]))
 					conf_error(line, "address given twice");
 			tc.n_addr++;
-		} else {			/* post-up, pre-down */
-			unsigned int *n = i == 9 ? &tc.n_up : &tc.n_down;
+			continue;
+		}
+		if (!strcmp(k, "post-up") || !strcmp(k, "pre-down")) {
+			int up = !strcmp(k, "post-up");
+			unsigned int *n = up ? &tc.n_up : &tc.n_down;
 
+			if (!*v)
+				conf_error(line, "%s: no value", k);
 			if (*n == CONF_MAX_CMDS)
 				conf_error(line, "more than %d %s commands",
 					   CONF_MAX_CMDS, k);
-			(i == 9 ? tc.post_up : tc.pre_down)[(*n)++] = strdup(v);
+			(up ? tc.post_up : tc.pre_down)[(*n)++] = strdup(v);
+			continue;
 		}
+		switch (cv_set_option(&cfg, k, *v ? v : NULL, 0, &o, &err)) {
+		case CV_UNKNOWN:
+			conf_error(line, "unknown setting \"%s\"", cv_quote(k));
+		case CV_NO_VALUE:
+			conf_error(line, "%s: no value", k);
+		case CV_TWICE:
+			if (o->id == CV_KEY)
+				conf_error(line, "the key is given twice (line %u)",
+					   key_line);
+			conf_error(line, "%s is given twice", k);
+		case CV_BAD:
+			if (o->flags & CV_SECRET)
+				conf_error(line, "%s: %s", k, err);
+			conf_error(line, "%s \"%s\": %s", k, cv_quote(v), err);
+		}
+		if (o->kind == CV_T_HEX)
+			check_private(fd, "the file", line);
+		if (o->kind == CV_T_FILE)
+			conf_key_file(v, line);
+		if (o->id == CV_KEY)
+			key_line = line;
 	}
 	if (ferror(f))
 		conf_error(0, "cannot read: %s", strerror(errno));
 	fclose(f);
 	conf_wipe();
-	if (!cfg.has_key)
+	if (!(cfg.given & CV_BIT(CV_KEY)))
 		conf_error(0, "no key (key-file = FILE, or key = HEX)");
-	if (cfg.peer.family && cfg.local.family &&
-	    cfg.peer.family != cfg.local.family)
+	if (cv_families_differ(&cfg))
 		conf_error(0, "local and peer are of different address families");
 }
 
@@ -1814,7 +1723,7 @@ static int cv_addr_eq(const struct cv_addr *x, const struct cv_addr *y)
 static int cmd_up(int argc, char **argv)
 {
 	struct nlmsghdr *nlh;
-	struct config want;
+	struct cv_config want;
 	struct link l;
 	char what[64];
 	int err, index = 0, exists = 0;
@@ -1884,7 +1793,7 @@ static int cmd_up(int argc, char **argv)
 		die("%s: the device has a peer and %s has none; a peer cannot "
 		    "be removed live (crapvpn down %s, then up)", what, tc.path,
 		    tc.dev);
-	if ((cfg.has_mode && cfg.mode == CRAPVPN_MODE_L2) != l.l2)
+	if (((cfg.given & CV_BIT(CV_MODE)) && cfg.mode == CRAPVPN_MODE_L2) != l.l2)
 		die("%s: %s says mode %s, the device is %s; the mode is set "
 		    "when a device is created (crapvpn down %s, then up)", what,
 		    tc.path, l.l2 ? "l3" : "l2", l.l2 ? "l2" : "l3", tc.dev);
@@ -1892,25 +1801,34 @@ static int cmd_up(int argc, char **argv)
 	explicit_bzero(&cfg, sizeof(cfg));
 	cfg.key_len = want.key_len;
 	memcpy(cfg.key, want.key, want.key_len);
-	cfg.has_key = 1;
+	cfg.given = CV_BIT(CV_KEY);
 	if (!want.peer_port)
 		want.peer_port = CRAPVPN_DEFAULT_PORT;
 	if (!want.port)
 		want.port = CRAPVPN_DEFAULT_PORT;
-	if (!cv_addr_eq(&want.peer, &l.peer))
+	if (!cv_addr_eq(&want.peer, &l.peer)) {
 		cfg.peer = want.peer;
-	if (want.peer_port != l.peer_port)
+		cfg.given |= CV_BIT(CV_PEER);
+	}
+	if (want.peer_port != l.peer_port) {
 		cfg.peer_port = want.peer_port;
-	if (want.port != l.port)
+		cfg.given |= CV_BIT(CV_PEER_PORT);
+	}
+	if (want.port != l.port) {
 		cfg.port = want.port;
+		cfg.given |= CV_BIT(CV_PORT);
+	}
 	if (want.local.family ? !cv_addr_eq(&want.local, &l.local) :
 	    l.local.family != 0) {
 		cfg.local = want.local;
 		if (!cfg.local.family)	/* any, of the device's family */
 			cfg.local.family = l.local.family;
+		cfg.given |= CV_BIT(CV_LOCAL);
 	}
-	if (want.mtu && want.mtu != l.mtu)
+	if (want.mtu && want.mtu != l.mtu) {
 		cfg.mtu = want.mtu;
+		cfg.given |= CV_BIT(CV_MTU);
+	}
 	explicit_bzero(&want, sizeof(want));
 	nlh = link_msg(RTM_NEWLINK, 0, NULL, index);
 	put_crapvpn(nlh, &cfg);

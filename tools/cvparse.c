@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -263,4 +264,112 @@ const char *cv_quote(const char *s)
 void cv_wipe_str(char *s)
 {
 	explicit_bzero(s, strlen(s));
+}
+
+#define CV_MEMBER(m)	offsetof(struct cv_config, m)
+
+const struct cv_option cv_options[] = {
+	{ "key", CV_KEY, CV_T_HEX, CV_SECRET, CV_MEMBER(key), IFLA_CRAPVPN_KEY, 0 },
+	{ "key-file", CV_KEY, CV_T_FILE, CV_SECRET, CV_MEMBER(key), 0, 0 },
+	{ "peer", CV_PEER, CV_T_ADDR, 0, CV_MEMBER(peer),
+	  IFLA_CRAPVPN_PEER, IFLA_CRAPVPN_PEER6 },
+	{ "peer-port", CV_PEER_PORT, CV_T_PORT, 0, CV_MEMBER(peer_port),
+	  IFLA_CRAPVPN_PEER_PORT, 0 },
+	{ "port", CV_PORT, CV_T_PORT, 0, CV_MEMBER(port), IFLA_CRAPVPN_PORT, 0 },
+	{ "local", CV_LOCAL, CV_T_ADDR, 0, CV_MEMBER(local),
+	  IFLA_CRAPVPN_LOCAL, IFLA_CRAPVPN_LOCAL6 },
+	{ "mtu", CV_MTU, CV_T_MTU, CV_NOT_IP, CV_MEMBER(mtu), 0, 0 },
+	{ "mode", CV_MODE, CV_T_MODE, CV_WORD, CV_MEMBER(mode), IFLA_CRAPVPN_MODE, 0 },
+	{ NULL }
+};
+
+int cv_set_option(struct cv_config *c, const char *name, char *val,
+		  unsigned int skip, const struct cv_option **opt,
+		  const char **err)
+{
+	const struct cv_option *o;
+	void *m;
+
+	for (o = cv_options; o->name; o++)
+		if (!strcmp(o->name, name) && !(o->flags & skip))
+			break;
+	*opt = o->name ? o : NULL;
+	if (!o->name)
+		return CV_UNKNOWN;
+	if (!val)
+		return CV_NO_VALUE;
+	if (c->given & CV_BIT(o->id))
+		return CV_TWICE;
+	m = (char *)c + o->off;
+	switch (o->kind) {
+	case CV_T_HEX:
+		*err = cv_key_from_hex(val, strlen(val), m, &c->key_len);
+		cv_wipe_str(val);	/* hide it from ps */
+		break;
+	case CV_T_FILE:
+		*err = cv_key_from_file(val, m, &c->key_len);
+		break;
+	case CV_T_ADDR:
+		*err = cv_parse_addr(val, 0, m);
+		break;
+	case CV_T_PORT:
+		*err = cv_parse_port(val, m);
+		break;
+	case CV_T_MTU:
+		*err = cv_parse_u32(val, 1, CRAPVPN_MAX_INNER, m);
+		break;
+	case CV_T_MODE:
+		*err = NULL;
+		if (!strcmp(val, "l3"))
+			c->mode = CRAPVPN_MODE_L3;
+		else if (!strcmp(val, "l2"))
+			c->mode = CRAPVPN_MODE_L2;
+		else
+			*err = "must be l3 or l2";
+		break;
+	}
+	if (*err)
+		return CV_BAD;
+	c->given |= CV_BIT(o->id);
+	return CV_OK;
+}
+
+static int cv_is_any(const struct cv_addr *a)
+{
+	static const struct in6_addr any6;
+
+	return a->family == AF_INET ? a->v4.s_addr == 0 :
+	       memcmp(&a->v6, &any6, sizeof(any6)) == 0;
+}
+
+int cv_families_differ(const struct cv_config *c)
+{
+	return (c->given & CV_BIT(CV_PEER)) && (c->given & CV_BIT(CV_LOCAL)) &&
+	       c->peer.family != c->local.family && !cv_is_any(&c->local);
+}
+
+int cv_put_attrs(const struct cv_config *c,
+		 int (*put)(void *ctx, int type, const void *data, size_t len),
+		 void *ctx)
+{
+	const struct cv_option *o;
+	const struct cv_addr *a;
+	const void *m;
+	int ret = 0;
+
+	for (o = cv_options; o->name && !ret; o++) {
+		if (!o->attr || o->kind == CV_T_HEX || !(c->given & CV_BIT(o->id)))
+			continue;
+		m = (const char *)c + o->off;
+		a = m;
+		if (o->kind == CV_T_ADDR)
+			ret = put(ctx, a->family == AF_INET ? o->attr : o->attr6,
+				  &a->v6, cv_addr_len(a));
+		else	/* a port or the mode, in host order */
+			ret = put(ctx, o->attr, m, o->kind == CV_T_PORT ? 2 : 1);
+	}
+	/* The key goes last: ip link's request has little room. */
+	if (!ret && (c->given & CV_BIT(CV_KEY)))
+		ret = put(ctx, IFLA_CRAPVPN_KEY, c->key, c->key_len);
+	return ret;
 }

@@ -71,4 +71,68 @@ const char *cv_quote(const char *s);
 /* Wipes a string in place, e.g. a key given on the command line. */
 void cv_wipe_str(char *s);
 
+/* ---- the options of add, set, up and ip link: one grammar -------------- */
+
+enum cv_opt_id {
+	CV_KEY, CV_PEER, CV_PEER_PORT, CV_PORT, CV_LOCAL, CV_MTU, CV_MODE,
+};
+#define CV_BIT(id)	(1u << (id))
+
+/* A device's settings as given; a member counts only if its bit is set. */
+struct cv_config {
+	uint8_t key[CRAPVPN_KEY_MAX];
+	size_t key_len;
+	struct cv_addr peer, local;
+	uint16_t peer_port, port;
+	uint32_t mtu;
+	uint8_t mode;			/* enum crapvpn_mode */
+	unsigned int given;		/* CV_BIT(enum cv_opt_id) */
+};
+
+/* What a value is: how it is parsed and put into a request. */
+enum cv_kind { CV_T_HEX, CV_T_FILE, CV_T_ADDR, CV_T_PORT, CV_T_MTU, CV_T_MODE };
+
+#define CV_SECRET	1	/* the value may be a key: never echo it */
+#define CV_WORD		2	/* one of a few words: a bad one is a usage error */
+#define CV_NOT_IP	4	/* not in ip link, which has its own (mtu) */
+
+/*
+ * One row per keyword. Options of the same id (key, key-file) exclude each
+ * other; attr (attr6 for an IPv6 address) is the IFLA_CRAPVPN_ attribute,
+ * 0 for none (key-file fills key's; mtu is IFLA_MTU, outside the nest).
+ */
+struct cv_option {
+	const char *name;
+	enum cv_opt_id id;
+	enum cv_kind kind;
+	unsigned int flags;
+	size_t off;			/* the member of struct cv_config */
+	int attr, attr6;
+};
+
+extern const struct cv_option cv_options[];	/* ends with name NULL */
+
+enum { CV_OK, CV_UNKNOWN, CV_NO_VALUE, CV_TWICE, CV_BAD };
+
+/*
+ * Parses the option NAME VALUE into c. Options with a flag in skip are
+ * unknown. Returns CV_OK or the kind of error; *opt is the option (if
+ * known) and *err the message for CV_BAD. A key given as a value is wiped
+ * from val.
+ */
+int cv_set_option(struct cv_config *c, const char *name, char *val,
+		  unsigned int skip, const struct cv_option **opt,
+		  const char **err);
+
+/* A local address that is not "any" of the other family than the peer. */
+int cv_families_differ(const struct cv_config *c);
+
+/*
+ * Calls put for each IFLA_INFO_DATA attribute of c, the key last; stops at
+ * and returns the first nonzero return of put.
+ */
+int cv_put_attrs(const struct cv_config *c,
+		 int (*put)(void *ctx, int type, const void *data, size_t len),
+		 void *ctx);
+
 #endif

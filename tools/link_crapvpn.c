@@ -52,7 +52,6 @@ struct link_util {
 /* Exported by /usr/sbin/ip (nm -D). */
 int addattr_l(struct nlmsghdr *n, int maxlen, int type, const void *data,
 	      int alen);
-int addattr16(struct nlmsghdr *n, int maxlen, int type, __u16 data);
 int print_color_string(int out, int color, const char *json_key,
 		       const char *text_fmt, const char *value);
 int print_color_uint(int out, int color, const char *json_key,
@@ -89,147 +88,67 @@ static int fail(const char *what, const char *arg, const char *msg)
 	return -1;
 }
 
-static int add_addr(struct nlmsghdr *n, int type4, int type6,
-		    const struct cv_addr *a)
+static int parse_args(int argc, char **argv, struct cv_config *c)
 {
-	return addattr_l(n, IP_LINK_REQ_SIZE,
-			 a->family == AF_INET ? type4 : type6,
-			 &a->v6, cv_addr_len(a));
-}
-
-static int is_any(const struct cv_addr *a)
-{
-	static const struct in6_addr any6;
-
-	return a->family == AF_INET ? a->v4.s_addr == 0 :
-	       memcmp(&a->v6, &any6, sizeof(any6)) == 0;
-}
-
-struct opts {
-	uint8_t key[CRAPVPN_KEY_MAX];
-	size_t key_len;
-	int has_key;
-	struct cv_addr peer, local;
-	uint16_t peer_port, port;
-	int has_mode;
-	uint8_t mode;
-};
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	const char *err;
+	const struct cv_option *o;
+	const char *err = NULL;
 
 	for (; argc > 0; argc -= 2, argv += 2) {
-		const char *kw = argv[0];
-		char *val = argc > 1 ? argv[1] : NULL;
-
-		if (!strcmp(kw, "help")) {
+		if (!strcmp(argv[0], "help")) {
 			usage(stderr);
 			return -1;
 		}
-		if (strcmp(kw, "key") && strcmp(kw, "key-file") &&
-		    strcmp(kw, "peer") && strcmp(kw, "peer-port") &&
-		    strcmp(kw, "port") && strcmp(kw, "local") &&
-		    strcmp(kw, "mode")) {
+		switch (cv_set_option(c, argv[0], argc > 1 ? argv[1] : NULL,
+				      CV_NOT_IP, &o, &err)) {
+		case CV_UNKNOWN:
 			fprintf(stderr, "Error: crapvpn: unknown option \"%s\". "
-				"Try \"ip link help crapvpn\".\n", cv_quote(kw));
+				"Try \"ip link help crapvpn\".\n", cv_quote(argv[0]));
 			return -1;
-		}
-		if (!val)
-			return fail(kw, NULL, "needs a value");
-
-		if (!strcmp(kw, "key") || !strcmp(kw, "key-file")) {
-			if (o->has_key)
-				return fail(kw, NULL, "the key is given twice");
-			if (!strcmp(kw, "key")) {
-				err = cv_key_from_hex(val, strlen(val), o->key,
-						      &o->key_len);
-				cv_wipe_str(val);
-			} else {
-				err = cv_key_from_file(val, o->key, &o->key_len);
-			}
-			if (err)
-				return fail(kw, NULL, err);
-			o->has_key = 1;
-		} else if (!strcmp(kw, "mode")) {
-			if (o->has_mode)
-				return fail(kw, NULL, "given twice");
-			if (strcmp(val, "l3") && strcmp(val, "l2"))
-				return fail(kw, val, "must be l3 or l2");
-			o->mode = val[1] == '2' ? CRAPVPN_MODE_L2 : CRAPVPN_MODE_L3;
-			o->has_mode = 1;
-		} else if (!strcmp(kw, "peer") || !strcmp(kw, "local")) {
-			struct cv_addr *a = kw[0] == 'p' ? &o->peer : &o->local;
-
-			if (a->family)
-				return fail(kw, NULL, "given twice");
-			err = cv_parse_addr(val, 0, a);
-			if (err)
-				return fail(kw, val, err);
-		} else {
-			uint16_t *p = !strcmp(kw, "port") ? &o->port : &o->peer_port;
-
-			if (*p)
-				return fail(kw, NULL, "given twice");
-			err = cv_parse_port(val, p);
-			if (err)
-				return fail(kw, val, err);
+		case CV_NO_VALUE:
+			return fail(argv[0], NULL, "needs a value");
+		case CV_TWICE:
+			return fail(argv[0], NULL, o->id == CV_KEY ?
+				    "the key is given twice" : "given twice");
+		case CV_BAD:
+			return fail(argv[0], o->flags & CV_SECRET ? NULL : argv[1],
+				    err);
 		}
 	}
-	if (o->peer.family && o->local.family &&
-	    o->peer.family != o->local.family && !is_any(&o->local))
+	if (cv_families_differ(c))
 		return fail("local", NULL,
 			    "not of the same address family as peer");
 	return 0;
 }
 
-static int put_opts(struct nlmsghdr *n, const struct opts *o)
+/* The key goes last, so that it gets all the room that is left. */
+static int put_attr(void *ctx, int type, const void *data, size_t len)
 {
+	struct nlmsghdr *n = ctx;
 	int room;
 
-	if (o->peer.family &&
-	    add_addr(n, IFLA_CRAPVPN_PEER, IFLA_CRAPVPN_PEER6, &o->peer))
-		return -1;
-	if (o->peer_port &&
-	    addattr16(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_PEER_PORT, o->peer_port))
-		return -1;
-	if (o->port &&
-	    addattr16(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_PORT, o->port))
-		return -1;
-	if (o->local.family &&
-	    add_addr(n, IFLA_CRAPVPN_LOCAL, IFLA_CRAPVPN_LOCAL6, &o->local))
-		return -1;
-	if (o->has_mode &&
-	    addattr_l(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_MODE, &o->mode, 1))
-		return -1;
-	if (!o->has_key)
-		return 0;
-
-	/* The key goes last so that it gets all the room that is left. */
 	room = IP_LINK_REQ_SIZE - (int)NLMSG_ALIGN(n->nlmsg_len) - RTA_LENGTH(0);
 	room &= ~(RTA_ALIGNTO - 1);
-	if ((int)o->key_len > room) {
+	if (type == IFLA_CRAPVPN_KEY && (int)len > room) {
 		fprintf(stderr, "Error: crapvpn: a key of %zu bytes does not fit "
 			"into the request of ip link, which has room for %d "
 			"here; use crapvpn(8) for longer keys.\n",
-			o->key_len, room > 0 ? room : 0);
+			len, room > 0 ? room : 0);
 		return -1;
 	}
-	return addattr_l(n, IP_LINK_REQ_SIZE, IFLA_CRAPVPN_KEY, o->key,
-			 o->key_len);
+	return addattr_l(n, IP_LINK_REQ_SIZE, type, data, len);
 }
 
 static int crapvpn_parse_opt(struct link_util *lu, int argc, char **argv,
 			     struct nlmsghdr *n)
 {
-	struct opts o;
+	struct cv_config o;
 	int ret;
 
 	(void)lu;
 	memset(&o, 0, sizeof(o));
 	ret = parse_args(argc, argv, &o);
 	if (!ret)
-		ret = put_opts(n, &o);
+		ret = cv_put_attrs(&o, put_attr, n);
 	explicit_bzero(&o, sizeof(o));
 	return ret;
 }
