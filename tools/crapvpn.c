@@ -44,7 +44,7 @@
 #define COMPAT_IFNAME	"crapvpn0"
 
 static const char usage_text[] =
-"Usage: crapvpn [--dry-run] COMMAND\n"
+"Usage: crapvpn COMMAND\n"
 "\n"
 "Commands:\n"
 "  add DEV [OPTIONS]        create crapvpn device DEV\n"
@@ -73,7 +73,6 @@ static const char usage_text[] =
 "      creates IFNAME (default crapvpn0) with that key and peer (port 1337),\n"
 "      adds LOCAL_IP with point-to-point peer PEER_IP and sets it up.\n"
 "\n"
-"--dry-run (-n) prints the netlink requests instead of sending them.\n"
 "Exit status: 0 success, 1 error, 2 usage error.\n"
 "XOR with a static key is obfuscation, not security.\n";
 
@@ -98,7 +97,6 @@ static char req[16384];		/* request; may hold the key */
 static char ans[32768];		/* answers, sized for link dumps */
 static struct mnl_socket *nl;
 static unsigned int last_seq, portid;
-static int dry_run;
 static char extack[256];	/* last message from the kernel */
 
 static void wipe(void)
@@ -163,8 +161,6 @@ static void nl_open(void)
 {
 	int one = 1;
 
-	if (dry_run)
-		return;
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
 		die("cannot open a netlink socket: %s", strerror(errno));
@@ -237,12 +233,10 @@ static int done_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_STOP;
 }
 
-static void dump_msg(const struct nlmsghdr *nlh);
-
 /*
  * Sends a request and runs cb on each answer until the ack or the end of
  * the dump. Returns 0 or a negative errno; extack holds the kernel's
- * message, if any. In dry-run mode the request is printed instead.
+ * message, if any.
  */
 static int talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
@@ -259,11 +253,6 @@ static int talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	if ((nlh->nlmsg_type != RTM_GETLINK && nlh->nlmsg_type != RTM_GETADDR) ||
 	    (nlh->nlmsg_flags & NLM_F_DUMP) != NLM_F_DUMP)
 		nlh->nlmsg_flags |= NLM_F_ACK;
-	if (dry_run) {
-		dump_msg(nlh);
-		explicit_bzero(req, sizeof(req));
-		return 0;
-	}
 	n = mnl_socket_sendto(nl, nlh, nlh->nlmsg_len);
 	explicit_bzero(req, sizeof(req));	/* nlh is gone from here on */
 	if (n < 0)
@@ -818,127 +807,6 @@ static int show_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* ---- dry run: print a request, key redacted --------------------------- */
-
-static void dump_addr(const char *name, const struct nlattr *a, int indent)
-{
-	char buf[INET6_ADDRSTRLEN];
-	unsigned int len = mnl_attr_get_payload_len(a);
-
-	if (len == 4 || len == 16)
-		inet_ntop(len == 4 ? AF_INET : AF_INET6,
-			  mnl_attr_get_payload(a), buf, sizeof(buf));
-	else
-		snprintf(buf, sizeof(buf), "(%u bytes)", len);
-	printf("%*s%s %s\n", indent, "", name, buf);
-}
-
-static void dump_data(const struct nlattr *nest)
-{
-	static const char *const names[] = {
-		[IFLA_CRAPVPN_PEER] = "IFLA_CRAPVPN_PEER",
-		[IFLA_CRAPVPN_PEER6] = "IFLA_CRAPVPN_PEER6",
-		[IFLA_CRAPVPN_LOCAL] = "IFLA_CRAPVPN_LOCAL",
-		[IFLA_CRAPVPN_LOCAL6] = "IFLA_CRAPVPN_LOCAL6",
-	};
-	const struct nlattr *a;
-
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
-		case IFLA_CRAPVPN_KEY:
-			printf("      IFLA_CRAPVPN_KEY (%u bytes, not shown)\n",
-			       mnl_attr_get_payload_len(a));
-			break;
-		case IFLA_CRAPVPN_PEER:
-		case IFLA_CRAPVPN_PEER6:
-		case IFLA_CRAPVPN_LOCAL:
-		case IFLA_CRAPVPN_LOCAL6:
-			dump_addr(names[mnl_attr_get_type(a)], a, 6);
-			break;
-		case IFLA_CRAPVPN_PEER_PORT:
-			printf("      IFLA_CRAPVPN_PEER_PORT %u\n", mnl_attr_get_u16(a));
-			break;
-		case IFLA_CRAPVPN_PORT:
-			printf("      IFLA_CRAPVPN_PORT %u\n", mnl_attr_get_u16(a));
-			break;
-		case IFLA_CRAPVPN_MODE:
-			printf("      IFLA_CRAPVPN_MODE %u\n", mnl_attr_get_u8(a));
-			break;
-		default:
-			printf("      attribute %u\n", mnl_attr_get_type(a));
-		}
-	}
-}
-
-static void dump_msg(const struct nlmsghdr *nlh)
-{
-	static const char *const types[] = {
-		[RTM_NEWLINK] = "RTM_NEWLINK", [RTM_DELLINK] = "RTM_DELLINK",
-		[RTM_GETLINK] = "RTM_GETLINK", [RTM_NEWADDR] = "RTM_NEWADDR",
-		[RTM_DELADDR] = "RTM_DELADDR", [RTM_GETADDR] = "RTM_GETADDR",
-	};
-	const struct ifinfomsg *ifi;
-	const struct nlattr *a, *b;
-
-	printf("%s flags", types[nlh->nlmsg_type]);
-	if (nlh->nlmsg_flags & NLM_F_ACK)
-		printf(" ack");
-	if (nlh->nlmsg_type == RTM_GETLINK || nlh->nlmsg_type == RTM_GETADDR) {
-		if ((nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
-			printf(" dump");
-	} else {
-		if (nlh->nlmsg_flags & NLM_F_CREATE)
-			printf(" create");
-		if (nlh->nlmsg_flags & NLM_F_EXCL)
-			printf(" excl");
-	}
-
-	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
-		const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-
-		printf(" family %s prefixlen %u index %u\n",
-		       ifa->ifa_family == AF_INET ? "inet" : "inet6",
-		       ifa->ifa_prefixlen, ifa->ifa_index);
-		mnl_attr_for_each(a, nlh, sizeof(*ifa))
-			dump_addr(mnl_attr_get_type(a) == IFA_LOCAL ?
-				  "IFA_LOCAL" : "IFA_ADDRESS", a, 2);
-		return;
-	}
-
-	ifi = mnl_nlmsg_get_payload(nlh);
-	printf(" index %d", ifi->ifi_index);
-	if (ifi->ifi_change)
-		printf(" change 0x%x flags 0x%x", ifi->ifi_change, ifi->ifi_flags);
-	printf("\n");
-	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
-		switch (mnl_attr_get_type(a)) {
-		case IFLA_IFNAME:
-			printf("  IFLA_IFNAME \"%s\"\n", mnl_attr_get_str(a));
-			break;
-		case IFLA_MTU:
-			printf("  IFLA_MTU %u\n", mnl_attr_get_u32(a));
-			break;
-		case IFLA_EXT_MASK:
-			printf("  IFLA_EXT_MASK 0x%x\n", mnl_attr_get_u32(a));
-			break;
-		case IFLA_LINKINFO:
-			printf("  IFLA_LINKINFO\n");
-			mnl_attr_for_each_nested(b, a) {
-				if (mnl_attr_get_type(b) == IFLA_INFO_KIND) {
-					printf("    IFLA_INFO_KIND \"%s\"\n",
-					       mnl_attr_get_str(b));
-				} else {
-					printf("    IFLA_INFO_DATA\n");
-					dump_data(b);
-				}
-			}
-			break;
-		default:
-			printf("  attribute %u\n", mnl_attr_get_type(a));
-		}
-	}
-}
-
 /* ---- commands --------------------------------------------------------- */
 
 /* Parses add/set OPTIONS into cfg; exits on any error. */
@@ -1000,7 +868,7 @@ static int cmd_add_set(int add, int argc, char **argv)
 		usage_error("set: nothing to change");
 
 	nl_open();
-	if (!add && !dry_run)
+	if (!add)
 		get_crapvpn_link(cmd, argv[0], &l);
 
 	nlh = link_msg(RTM_NEWLINK, add ? NLM_F_CREATE | NLM_F_EXCL : 0,
@@ -1034,8 +902,7 @@ static int cmd_del(int argc, char **argv)
 		usage_error("del: unexpected argument \"%s\"", cv_quote(argv[1]));
 	check_dev("del", argv[0]);
 	nl_open();
-	if (!dry_run)
-		get_crapvpn_link("del", argv[0], &l);
+	get_crapvpn_link("del", argv[0], &l);
 	snprintf(what, sizeof(what), "del %s", argv[0]);
 	err = talk(link_msg(RTM_DELLINK, 0, argv[0], 0), NULL, NULL);
 	if (err)
@@ -1070,8 +937,6 @@ static int cmd_show(int argc, char **argv)
 	if (dev) {
 		struct link l;
 
-		if (dry_run)
-			return talk(link_msg(RTM_GETLINK, 0, dev, 0), NULL, NULL);
 		get_crapvpn_link_stats("show", dev, &l, 1);
 		if (st.json)
 			putchar('[');
@@ -1082,10 +947,10 @@ static int cmd_show(int argc, char **argv)
 	}
 
 	nlh = link_msg(RTM_GETLINK, NLM_F_DUMP, NULL, 0);
-	if (st.json && !dry_run)
+	if (st.json)
 		putchar('[');
 	err = talk(nlh, show_cb, &st);
-	if (st.json && !dry_run)
+	if (st.json)
 		puts("]");
 	if (err) {
 		snprintf(what, sizeof(what), "show");
@@ -1108,11 +973,10 @@ static int cmd_compat(int argc, char **argv)
 	int opt, index = 0, rc;
 	char what[64];
 
-	/* getopt() would take "--dry-run" apart letter by letter. */
+	/* getopt() would take "--long" apart letter by letter. */
 	for (opt = 1; opt < argc; opt++)
 		if (!strncmp(argv[opt], "--", 2) && argv[opt][2])
-			usage_error("unknown option \"%s\" (--dry-run goes "
-				    "before -k)", cv_quote(argv[opt]));
+			usage_error("unknown option \"%s\"", cv_quote(argv[opt]));
 	opterr = 0;
 	while ((opt = getopt(argc, argv, "+:k:p:i:")) != -1) {
 		switch (opt) {
@@ -1171,14 +1035,12 @@ static int cmd_compat(int argc, char **argv)
 	cfg.given |= CV_BIT(CV_PEER) | CV_BIT(CV_PEER_PORT) | CV_BIT(CV_PORT);
 
 	nl_open();
-	if (!dry_run) {
-		rc = get_link(ifname, &l);
-		if (!rc)
-			die("device %s exists already (-i IFNAME picks another name)",
-			    ifname);
-		if (rc != -ENODEV)
-			kernel_error("cannot look for an existing device", rc);
-	}
+	rc = get_link(ifname, &l);
+	if (!rc)
+		die("device %s exists already (-i IFNAME picks another name)",
+		    ifname);
+	if (rc != -ENODEV)
+		kernel_error("cannot look for an existing device", rc);
 
 	/* 1. the device */
 	snprintf(what, sizeof(what), "cannot create %s", ifname);
@@ -1193,12 +1055,10 @@ static int cmd_compat(int argc, char **argv)
 		hint(rc);
 		exit(EXIT_FAILURE);
 	}
-	if (!dry_run) {
-		rc = get_link(ifname, &l);
-		if (rc)
-			kernel_error("cannot find the new device", rc);
-		index = l.index;
-	}
+	rc = get_link(ifname, &l);
+	if (rc)
+		kernel_error("cannot find the new device", rc);
+	index = l.index;
 
 	/*
 	 * 2. up, then 3. LOCAL_IP peer PEER_IP: IPv6 installs the route to a
@@ -1231,8 +1091,8 @@ static int cmd_compat(int argc, char **argv)
 	}
 
 	cv_addr_str(&cfg.peer, b3, sizeof(b3));
-	printf("%s%s: created %s with %s peer %s, tunnel to %s%s%s%s port %u, up\n",
-	       dry_run ? "dry run: " : "", PROG, ifname,
+	printf("%s: created %s with %s peer %s, tunnel to %s%s%s%s port %u, up\n",
+	       PROG, ifname,
 	       cv_addr_str(&local_ip, b1, sizeof(b1)),
 	       cv_addr_str(&peer_ip, b2, sizeof(b2)),
 	       peer_host, strcmp(peer_host, b3) ? " (" : "",
@@ -1322,7 +1182,7 @@ conf_error(unsigned int line, const char *fmt, ...)
 
 /*
  * A file that holds a key must be readable by root only: owned by root
- * (or by whoever runs crapvpn, e.g. a --dry-run as a user), no read
+ * (or by whoever runs crapvpn, e.g. a test as a user), no read
  * permission for group and others.
  */
 static void check_private(int fd, const char *what, unsigned int line)
@@ -1556,11 +1416,6 @@ static int run_cmds(const char *what, char **cmds, unsigned int n)
 			}
 		}
 		*p = '\0';
-		if (dry_run) {
-			printf("%s: %s\n", what, c);
-			free(c);
-			continue;
-		}
 		fflush(stdout);
 		status = system(c);
 		if (status != 0) {
@@ -1664,7 +1519,7 @@ static int sync_addrs(int index, int fresh)
 
 	memset(&d, 0, sizeof(d));
 	d.index = index;
-	if (!fresh && !dry_run) {
+	if (!fresh) {
 		nlh = new_msg(RTM_GETADDR, NLM_F_DUMP);
 		ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 		ifa->ifa_family = AF_UNSPEC;
@@ -1685,10 +1540,9 @@ static int sync_addrs(int index, int fresh)
 			report("cannot remove an address", err);
 			return err;
 		}
-		if (!dry_run)
-			printf(PROG ": %s: removed address %s/%u\n", tc.dev,
-			       cv_addr_str(&d.a[i].local, b1, sizeof(b1)),
-			       d.a[i].plen);
+		printf(PROG ": %s: removed address %s/%u\n", tc.dev,
+		       cv_addr_str(&d.a[i].local, b1, sizeof(b1)),
+		       d.a[i].plen);
 	}
 	for (j = 0; j < tc.n_addr; j++) {
 		for (i = 0; i < d.n; i++)
@@ -1706,7 +1560,7 @@ static int sync_addrs(int index, int fresh)
 			report(what, err);
 			return err;
 		}
-		if (!fresh && !dry_run)
+		if (!fresh)
 			printf(PROG ": %s: added address %s/%u\n", tc.dev,
 			       cv_addr_str(&tc.addr[j].local, b1, sizeof(b1)),
 			       tc.addr[j].plen);
@@ -1739,16 +1593,14 @@ static int cmd_up(int argc, char **argv)
 	snprintf(what, sizeof(what), "up %s", tc.dev);
 
 	nl_open();
-	if (!dry_run) {
-		err = get_link(tc.dev, &l);
-		if (err && err != -ENODEV)
-			kernel_error(what, err);
-		exists = !err;
-		if (exists && !is_crapvpn(&l))
-			die("%s: a device of that name exists and is not a "
-			    "crapvpn device", what);
-		index = l.index;
-	}
+	err = get_link(tc.dev, &l);
+	if (err && err != -ENODEV)
+		kernel_error(what, err);
+	exists = !err;
+	if (exists && !is_crapvpn(&l))
+		die("%s: a device of that name exists and is not a "
+		    "crapvpn device", what);
+	index = l.index;
 
 	if (!exists) {
 		nlh = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, tc.dev, 0);
@@ -1759,12 +1611,10 @@ static int cmd_up(int argc, char **argv)
 			hint(err);
 			exit(EXIT_FAILURE);
 		}
-		if (!dry_run) {
-			err = get_link(tc.dev, &l);
-			if (err)
-				kernel_error("cannot find the new device", err);
-			index = l.index;
-		}
+		err = get_link(tc.dev, &l);
+		if (err)
+			kernel_error("cannot find the new device", err);
+		index = l.index;
 		/* Up first: IPv6 routes a point-to-point peer only then. */
 		err = set_up(index);
 		if (err)
@@ -1778,8 +1628,7 @@ static int cmd_up(int argc, char **argv)
 			talk(link_msg(RTM_DELLINK, 0, NULL, index), NULL, NULL);
 			exit(EXIT_FAILURE);
 		}
-		printf("%s" PROG ": %s: created from %s, up\n",
-		       dry_run ? "dry run: " : "", tc.dev, tc.path);
+		printf(PROG ": %s: created from %s, up\n", tc.dev, tc.path);
 		return 0;
 	}
 
@@ -1866,8 +1715,7 @@ static int cmd_down(int argc, char **argv)
 	explicit_bzero(&cfg, sizeof(cfg));
 	snprintf(what, sizeof(what), "down %s", tc.dev);
 	nl_open();
-	if (!dry_run)
-		get_crapvpn_link("down", tc.dev, &l);
+	get_crapvpn_link("down", tc.dev, &l);
 	if (run_cmds("pre-down", tc.pre_down, tc.n_down))
 		fprintf(stderr, PROG ": %s: deleting it anyway\n", what);
 	err = talk(link_msg(RTM_DELLINK, 0, tc.dev, 0), NULL, NULL);
@@ -1882,10 +1730,6 @@ int main(int argc, char **argv)
 	int i = 1, ret;
 
 	atexit(wipe);
-	while (i < argc && (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--dry-run"))) {
-		dry_run = 1;
-		i++;
-	}
 	if (i >= argc)
 		usage_error("no command given");
 	cmd = argv[i];

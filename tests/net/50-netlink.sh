@@ -323,10 +323,10 @@ for ns in a b; do
 done
 # Port 1500 is used again below.
 check "delete the 4096-byte-key devices" eval "ipa link del cvk && ipb link del cvk"
-check "crapvpn --dry-run add shows the key's length only" \
-	bash -c "'$CV_TOOL' --dry-run add cvx key $KEY peer 192.0.2.2 >'$CV_TMP/dry' 2>&1 &&
-		grep -q 'IFLA_CRAPVPN_KEY (32 bytes, not shown)' '$CV_TMP/dry'"
-check "crapvpn --dry-run: no key bytes" "$PY" "$HELPERS/cvnl.py" textleak "$KEY" "$CV_TMP/dry"
+check "crapvpn add: a bad port after the key is refused, and says so" \
+	bash -c "! '$CV_TOOL' add cvx key $KEY peer 192.0.2.2 port 0 >'$CV_TMP/refused' 2>&1 &&
+		grep -q 'port \"0\": out of range' '$CV_TMP/refused'"
+check "crapvpn add refused: no key bytes" "$PY" "$HELPERS/cvnl.py" textleak "$KEY" "$CV_TMP/refused"
 
 # ---- invalid sets: refused, nothing changed -------------------------------------
 log "invalid changes of a live device"

@@ -17,6 +17,8 @@
  * FAKE_RTNL_FAIL=TYPE:ERRNO[:MESSAGE] makes requests of message type TYPE
  * (e.g. 16 for RTM_NEWLINK) fail with ERRNO and that extack message.
  * FAKE_RTNL_LOG=FILE appends every request, as sent, to FILE.
+ * FAKE_RTNL_TRACE=1 prints every request to standard error, decoded, the
+ * key by its length only: what "crapvpn --dry-run" printed once.
  * FAKE_RTNL_LINK=NAME makes that fifth link exist from the start, as one
  * "created" lasts only as long as the process (e.g. a name not in UTF-8).
  *
@@ -34,6 +36,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -204,6 +207,160 @@ static const struct fake *find(const char *name, int index)
 	return NULL;
 }
 
+/* ---- FAKE_RTNL_TRACE: the request in words ----------------------------- */
+
+#define ATTRS_AFTER(nlh, hdr) \
+	((const struct rtattr *)((const char *)NLMSG_DATA(nlh) + NLMSG_ALIGN(hdr)))
+
+static void trace_addr(const char *name, const struct rtattr *a, int indent)
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int len = RTA_PAYLOAD(a);
+
+	if (len == 4 || len == 16)
+		inet_ntop(len == 4 ? AF_INET : AF_INET6, RTA_DATA(a), buf,
+			  sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "(%u bytes)", len);
+	fprintf(stderr, "%*s%s %s\n", indent, "", name, buf);
+}
+
+static unsigned int u16_of(const struct rtattr *a)
+{
+	__u16 v;
+
+	memcpy(&v, RTA_DATA(a), sizeof(v));
+	return v;
+}
+
+static unsigned int u32_of(const struct rtattr *a)
+{
+	__u32 v;
+
+	memcpy(&v, RTA_DATA(a), sizeof(v));
+	return v;
+}
+
+static void trace_data(const struct rtattr *nest)
+{
+	static const char *const names[] = {
+		[IFLA_CRAPVPN_PEER] = "IFLA_CRAPVPN_PEER",
+		[IFLA_CRAPVPN_PEER6] = "IFLA_CRAPVPN_PEER6",
+		[IFLA_CRAPVPN_LOCAL] = "IFLA_CRAPVPN_LOCAL",
+		[IFLA_CRAPVPN_LOCAL6] = "IFLA_CRAPVPN_LOCAL6",
+	};
+	const struct rtattr *a = RTA_DATA(nest);
+	int len = RTA_PAYLOAD(nest);
+
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case IFLA_CRAPVPN_KEY:
+			fprintf(stderr, "      IFLA_CRAPVPN_KEY (%u bytes, not shown)\n",
+				(unsigned int)RTA_PAYLOAD(a));
+			break;
+		case IFLA_CRAPVPN_PEER:
+		case IFLA_CRAPVPN_PEER6:
+		case IFLA_CRAPVPN_LOCAL:
+		case IFLA_CRAPVPN_LOCAL6:
+			trace_addr(names[a->rta_type & NLA_TYPE_MASK], a, 6);
+			break;
+		case IFLA_CRAPVPN_PEER_PORT:
+			fprintf(stderr, "      IFLA_CRAPVPN_PEER_PORT %u\n", u16_of(a));
+			break;
+		case IFLA_CRAPVPN_PORT:
+			fprintf(stderr, "      IFLA_CRAPVPN_PORT %u\n", u16_of(a));
+			break;
+		case IFLA_CRAPVPN_MODE:
+			fprintf(stderr, "      IFLA_CRAPVPN_MODE %u\n",
+				*(const __u8 *)RTA_DATA(a));
+			break;
+		default:
+			fprintf(stderr, "      attribute %u\n", a->rta_type);
+		}
+	}
+}
+
+static void trace(const struct nlmsghdr *nlh)
+{
+	static const char *const types[] = {
+		[RTM_NEWLINK] = "RTM_NEWLINK", [RTM_DELLINK] = "RTM_DELLINK",
+		[RTM_GETLINK] = "RTM_GETLINK", [RTM_NEWADDR] = "RTM_NEWADDR",
+		[RTM_DELADDR] = "RTM_DELADDR", [RTM_GETADDR] = "RTM_GETADDR",
+	};
+	int get = nlh->nlmsg_type == RTM_GETLINK || nlh->nlmsg_type == RTM_GETADDR;
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+	const struct rtattr *a, *b;
+	int len, blen;
+
+	if (nlh->nlmsg_type > RTM_GETADDR || !types[nlh->nlmsg_type]) {
+		fprintf(stderr, "message type %u\n", nlh->nlmsg_type);
+		return;
+	}
+	fprintf(stderr, "%s flags", types[nlh->nlmsg_type]);
+	if (nlh->nlmsg_flags & NLM_F_ACK)
+		fprintf(stderr, " ack");
+	if (get && (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP)
+		fprintf(stderr, " dump");
+	if (!get && (nlh->nlmsg_flags & NLM_F_CREATE))
+		fprintf(stderr, " create");
+	if (!get && (nlh->nlmsg_flags & NLM_F_EXCL))
+		fprintf(stderr, " excl");
+
+	if (nlh->nlmsg_type == RTM_NEWADDR || nlh->nlmsg_type == RTM_DELADDR) {
+		const struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
+
+		fprintf(stderr, " family %s prefixlen %u index %u\n",
+			ifa->ifa_family == AF_INET ? "inet" : "inet6",
+			ifa->ifa_prefixlen, ifa->ifa_index);
+		len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifa));
+		for (a = ATTRS_AFTER(nlh, sizeof(*ifa)); RTA_OK(a, len);
+		     a = RTA_NEXT(a, len))
+			trace_addr(a->rta_type == IFA_LOCAL ? "IFA_LOCAL" :
+				   "IFA_ADDRESS", a, 2);
+		return;
+	}
+	if (nlh->nlmsg_type >= RTM_NEWADDR) {
+		fprintf(stderr, "\n");
+		return;
+	}
+	fprintf(stderr, " index %d", ifi->ifi_index);
+	if (ifi->ifi_change)
+		fprintf(stderr, " change 0x%x flags 0x%x", ifi->ifi_change,
+			ifi->ifi_flags);
+	fprintf(stderr, "\n");
+	len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+	for (a = ATTRS_AFTER(nlh, sizeof(*ifi)); RTA_OK(a, len);
+	     a = RTA_NEXT(a, len)) {
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case IFLA_IFNAME:
+			fprintf(stderr, "  IFLA_IFNAME \"%s\"\n",
+				(const char *)RTA_DATA(a));
+			break;
+		case IFLA_MTU:
+			fprintf(stderr, "  IFLA_MTU %u\n", u32_of(a));
+			break;
+		case IFLA_EXT_MASK:
+			fprintf(stderr, "  IFLA_EXT_MASK 0x%x\n", u32_of(a));
+			break;
+		case IFLA_LINKINFO:
+			fprintf(stderr, "  IFLA_LINKINFO\n");
+			blen = RTA_PAYLOAD(a);
+			for (b = RTA_DATA(a); RTA_OK(b, blen); b = RTA_NEXT(b, blen)) {
+				if ((b->rta_type & NLA_TYPE_MASK) == IFLA_INFO_KIND) {
+					fprintf(stderr, "    IFLA_INFO_KIND \"%s\"\n",
+						(const char *)RTA_DATA(b));
+				} else {
+					fprintf(stderr, "    IFLA_INFO_DATA\n");
+					trace_data(b);
+				}
+			}
+			break;
+		default:
+			fprintf(stderr, "  attribute %u\n", a->rta_type);
+		}
+	}
+}
+
 /* Looks at one request and queues the answer. */
 static void answer(int fd, const void *buf, size_t len)
 {
@@ -228,6 +385,8 @@ static void answer(int fd, const void *buf, size_t len)
 			fclose(f);
 		}
 	}
+	if (getenv("FAKE_RTNL_TRACE") && len >= req->nlmsg_len)
+		trace(req);
 	fail = getenv("FAKE_RTNL_FAIL");
 	if (fail && atoi(fail) == req->nlmsg_type) {
 		char *p = strchr(fail, ':'), *m = p ? strchr(p + 1, ':') : NULL;

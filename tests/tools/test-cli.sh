@@ -2,11 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host-side tests of crapvpn(8) and of the ip link plugin link_crapvpn.so.
-# They need no kernel module: argument errors, --help, --version and the
-# --dry-run decoding run anywhere; what would go to the kernel is answered
-# by fake-rtnl.so (an LD_PRELOAD library built here from fake-rtnl.c when
-# a C compiler is around), which also records the requests so that the bytes of the packed
-# attributes can be checked. As root, the script then runs itself again in
+# They need no kernel module: what would go to the kernel is answered by
+# fake-rtnl.so (an LD_PRELOAD library built here from fake-rtnl.c), which
+# also prints the requests ($D: FAKE_RTNL_TRACE) and records them, so that
+# the bytes of the packed attributes can be checked. As root, the script then runs itself again in
 # a new network namespace (unshare -n) and tries to create a crapvpn device:
 # where the kernel has no crapvpn link type that is refused cleanly and the
 # run ends; where it has (the VM with the module loaded), a live round trip
@@ -181,6 +180,17 @@ if [ ! -x "$C" ]; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
+# The kernel's side, for everything that sends a request: fake-rtnl.so.
+if ! "${CC:-cc}" -std=gnu11 -O2 -I.. -shared -fPIC -o "$tmp/fake-rtnl.so" \
+	"$HERE/fake-rtnl.c" -ldl >"$tmp/cc.err" 2>&1; then
+	echo "FAIL: fake-rtnl.so does not build:"
+	sed 's/^/      /' "$tmp/cc.err"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+FAKE=$tmp/fake-rtnl.so
+# $D CMD: CMD against the fake, each request it sends printed (key by length)
+D="env LD_PRELOAD=$FAKE FAKE_RTNL_TRACE=1"
 
 echo "== crapvpn: help, version, usage errors"
 t "--help"            0 '^Usage: crapvpn'      "$C" --help
@@ -191,7 +201,7 @@ t "help warns"        0 'obfuscation, not security' "$C" --help
 t "help: up and down" 0 'up NAME\|FILE .*/etc/crapvpn/NAME\.conf' "$C" --help
 t "--version"         0 '^crapvpn 1\.0\.0$'    "$C" --version
 t "no arguments"      2 'no command given'     "$C"
-t "only --dry-run"    2 'no command given'     "$C" --dry-run
+t "no --dry-run"      2 'unknown option "--dry-run"' "$C" --dry-run add cv9 key 12
 t "unknown command"   2 'unknown command "frob"' "$C" frob
 t "unknown option"    2 'unknown option "--frob"' "$C" --frob
 t "stray hex command" 2 'hex string, not shown' "$C" 00112233445566778899
@@ -210,155 +220,155 @@ done
 t "genkey: two lengths" 2 'genkey: unexpected argument "2"' "$C" genkey 1 2
 "$C" genkey >"$tmp/genkey.key"
 t "genkey output is a key-file" 0 'IFLA_CRAPVPN_KEY' \
-	"$C" -n add cv0 key-file "$tmp/genkey.key" peer 192.0.2.1
+	$D "$C" add cv9 key-file "$tmp/genkey.key" peer 192.0.2.1
 
 echo "== crapvpn: device names"
 t "add: no DEV"       2 'add: missing device name'   "$C" add
 t "set: no DEV"       2 'set: missing device name'   "$C" set
 t "del: no DEV"       2 'del: missing device name'   "$C" del
-t "DEV 16 chars"      1 'too long \(at most 15'      "$C" -n add abcdefghijklmnop key 12
-t "DEV 15 chars"      0 'IFLA_IFNAME "abcdefghijklmno"' "$C" -n add abcdefghijklmno key 12
-t "DEV empty"         1 'empty interface name'       "$C" -n add "" key 12
-t "DEV with /"        1 "contains '/'"               "$C" -n add a/b key 12
-t "DEV with :"        1 "contains '/', ':'"          "$C" -n del a:b
-t "DEV with space"    1 'white space'                "$C" -n show "a b"
-t "DEV .."            1 'not interface names'        "$C" -n del ..
-t "del: extra arg"    2 'unexpected argument "x"'    "$C" -n del cv0 x
-t "show: two DEVs"    2 'unexpected argument "b"'    "$C" -n show a b
-t "show: bad option"  2 'unknown option "--yaml"'    "$C" -n show --yaml
-t "DEV with %"        1 "contains '%'"               "$C" -n add 'cv%d' key 12
-t "DEV -x"            2 "cannot start with '-'"      "$C" -n add -x key 12
-t "DEV hex, too long" 1 'hex string, not shown.*too long' "$C" -n add 00112233aabbccddee key 12
+t "DEV 16 chars"      1 'too long \(at most 15'      $D "$C" add abcdefghijklmnop key 12
+t "DEV 15 chars"      0 'IFLA_IFNAME "abcdefghijklmno"' $D "$C" add abcdefghijklmno key 12
+t "DEV empty"         1 'empty interface name'       $D "$C" add "" key 12
+t "DEV with /"        1 "contains '/'"               $D "$C" add a/b key 12
+t "DEV with :"        1 "contains '/', ':'"          $D "$C" del a:b
+t "DEV with space"    1 'white space'                $D "$C" show "a b"
+t "DEV .."            1 'not interface names'        $D "$C" del ..
+t "del: extra arg"    2 'unexpected argument "x"'    $D "$C" del cv0 x
+t "show: two DEVs"    2 'unexpected argument "b"'    $D "$C" show a b
+t "show: bad option"  2 'unknown option "--yaml"'    $D "$C" show --yaml
+t "DEV with %"        1 "contains '%'"               $D "$C" add 'cv%d' key 12
+t "DEV -x"            2 "cannot start with '-'"      $D "$C" add -x key 12
+t "DEV hex, too long" 1 'hex string, not shown.*too long' $D "$C" add 00112233aabbccddee key 12
 no "DEV hex, too long" 00112233aabbccddee
 for c in "add --help" "set -h" "del --help" "show -j --help"; do
-	t "$c"        0 '^Usage: crapvpn'            "$C" -n $c
+	t "$c"        0 '^Usage: crapvpn'            $D "$C" $c
 done
 
 echo "== crapvpn: keys"
 K=0123456789abcdef0123
-t "key: no value"     2 '"key" needs a value'        "$C" -n add cv0 key
-t "key: not hex"      1 'key: not a hex string'      "$C" -n add cv0 key "${K}zz"
+t "key: no value"     2 '"key" needs a value'        $D "$C" add cv9 key
+t "key: not hex"      1 'key: not a hex string'      $D "$C" add cv9 key "${K}zz"
 no "key: not hex" "$K"
-t "key: odd length"   1 'odd number of hex digits'   "$C" -n add cv0 key "${K}a"
+t "key: odd length"   1 'odd number of hex digits'   $D "$C" add cv9 key "${K}a"
 no "key: odd length" "$K"
-t "key: empty"        1 'key: empty'                 "$C" -n add cv0 key ""
-t "key: only 0x"      1 'key: empty'                 "$C" -n add cv0 key 0x
-t "key: 0x prefix"    0 'KEY \(3 bytes, not shown\)' "$C" -n add cv0 key 0xABcdEF
+t "key: empty"        1 'key: empty'                 $D "$C" add cv9 key ""
+t "key: only 0x"      1 'key: empty'                 $D "$C" add cv9 key 0x
+t "key: 0x prefix"    0 'KEY \(3 bytes, not shown\)' $D "$C" add cv9 key 0xABcdEF
 no "key: 0x prefix" abcdef
-t "key: 0X prefix"    0 'KEY \(1 bytes'              "$C" -n add cv0 key 0X7f
-t "key: upper case"   0 'KEY \(10 bytes'             "$C" -n add cv0 key "${K^^}"
+t "key: 0X prefix"    0 'KEY \(1 bytes'              $D "$C" add cv9 key 0X7f
+t "key: upper case"   0 'KEY \(10 bytes'             $D "$C" add cv9 key "${K^^}"
 key4096=$(head -c 4096 /dev/zero | od -An -v -tx1 | tr -d ' \n')
-t "key: 4096 bytes"   0 'KEY \(4096 bytes'           "$C" -n add cv0 key "$key4096"
-t "key: 4097 bytes"   1 'key: too long'              "$C" -n add cv0 key "${key4096}00"
-t "key: twice"        2 'key is given twice'         "$C" -n add cv0 key 12 key 34
-t "key and key-file"  2 'key is given twice'         "$C" -n add cv0 key 12 key-file /dev/null
-t "unknown option"    2 'unknown option "kye"'       "$C" -n add cv0 kye 12
-t "stray hex option"  2 'hex string, not shown'      "$C" -n add cv0 peer 192.0.2.1 "$K"
+t "key: 4096 bytes"   0 'KEY \(4096 bytes'           $D "$C" add cv9 key "$key4096"
+t "key: 4097 bytes"   1 'key: too long'              $D "$C" add cv9 key "${key4096}00"
+t "key: twice"        2 'key is given twice'         $D "$C" add cv9 key 12 key 34
+t "key and key-file"  2 'key is given twice'         $D "$C" add cv9 key 12 key-file /dev/null
+t "unknown option"    2 'unknown option "kye"'       $D "$C" add cv9 kye 12
+t "stray hex option"  2 'hex string, not shown'      $D "$C" add cv9 peer 192.0.2.1 "$K"
 no "stray hex option" "$K"
-t "stray 0x word"     2 'unknown option "0xfrob"'    "$C" -n add cv0 0xfrob
+t "stray 0x word"     2 'unknown option "0xfrob"'    $D "$C" add cv9 0xfrob
 # A key in the place of another value is not echoed either (all digits:
 # no DNS query for peer and local).
 H=0011223344556677
 for o in key-file peer local port peer-port mtu; do
-	t "key as $o"     1 "$o.*\(a hex string, not shown\)" "$C" -n add cv0 "$o" "$H"
+	t "key as $o"     1 "$o.*\(a hex string, not shown\)" $D "$C" add cv9 "$o" "$H"
 	no "key as $o" "$H"
 done
-t "key as key-file, a-f" 1 'cannot open \(a hex string' "$C" -n add cv0 key-file 00112233aabbccdd
+t "key as key-file, a-f" 1 'cannot open \(a hex string' $D "$C" add cv9 key-file 00112233aabbccdd
 no "key as key-file, a-f" 00112233aabbccdd
 # Nor is one with letters a-f sent to DNS as a host name.
 for o in peer local; do
 	t "key as $o, a-f" 1 "$o \"\\(a hex string, not shown\\)\": looks like a key, so it was not looked up" \
-		"$C" -n add cv0 "$o" 0x00112233aabbccdd
+		$D "$C" add cv9 "$o" 0x00112233aabbccdd
 	no "key as $o, a-f" 00112233aabbccdd
 done
 t "compat: key as -p, a-f" 1 '-p "\(a hex string, not shown\)": looks like a key' \
 	"$C" -k 12 -p 00112233aabbccdd 10.0.0.1 10.0.0.2
 t "peer: hex labels with dots are a host name" 1 'peer "deadbeef00\.invalid": cannot resolve' \
-	"$C" -n add cv0 peer deadbeef00.invalid
+	$D "$C" add cv9 peer deadbeef00.invalid
 
 printf '  %s\n%s  \n\n' "0x0A0b0c" "0d0e" >"$tmp/key"
 head -c 4096 /dev/urandom | od -An -v -tx1 >"$tmp/key4096"	# spaces, newlines
 printf '%s\n' "${K}zz" >"$tmp/badkey"
-t "key-file"          0 'KEY \(5 bytes'              "$C" -n add cv0 key-file "$tmp/key"
-t "key-file od -tx1"  0 'KEY \(4096 bytes'           "$C" -n add cv0 key-file "$tmp/key4096"
-t "key-file missing"  1 'cannot open .*nokey: No such file' "$C" -n add cv0 key-file "$tmp/nokey"
-t "key-file dir"      1 'cannot read'                "$C" -n add cv0 key-file "$tmp"
-t "key-file bad hex"  1 'key-file: not a hex string' "$C" -n add cv0 key-file "$tmp/badkey"
+t "key-file"          0 'KEY \(5 bytes'              $D "$C" add cv9 key-file "$tmp/key"
+t "key-file od -tx1"  0 'KEY \(4096 bytes'           $D "$C" add cv9 key-file "$tmp/key4096"
+t "key-file missing"  1 'cannot open .*nokey: No such file' $D "$C" add cv9 key-file "$tmp/nokey"
+t "key-file dir"      1 'cannot read'                $D "$C" add cv9 key-file "$tmp"
+t "key-file bad hex"  1 'key-file: not a hex string' $D "$C" add cv9 key-file "$tmp/badkey"
 no "key-file bad hex" "$K"
-t "key-file empty"    1 'key-file: empty'            "$C" -n add cv0 key-file /dev/null
-t "key-file no value" 2 '"key-file" needs a value'   "$C" -n add cv0 key-file
-out=$(printf 'aabbcc\n' | "$C" -n add cv0 key-file - 2>&1); rc=$?
+t "key-file empty"    1 'key-file: empty'            $D "$C" add cv9 key-file /dev/null
+t "key-file no value" 2 '"key-file" needs a value'   $D "$C" add cv9 key-file
+out=$(printf 'aabbcc\n' | $D "$C" add cv9 key-file - 2>&1); rc=$?
 if [ $rc -eq 0 ] && grep -q 'KEY (3 bytes' <<<"$out"; then ok; else bad "key-file - (stdin)" "$out"; fi
 
 echo "== crapvpn: ports, mtu, addresses"
 for p in 0 65536 -1 +5 " 5" 5x "" 99999999999999999999; do
-	t "port '$p'"     1 'port ".*": (out of range|not a decimal)' "$C" -n add cv0 port "$p"
+	t "port '$p'"     1 'port ".*": (out of range|not a decimal)' $D "$C" add cv9 port "$p"
 done
-t "peer-port 0"       1 'peer-port "0": out of range \(1-65535\)' "$C" -n add cv0 peer-port 0
-t "peer-port abc"     1 'peer-port "abc": not a decimal number'   "$C" -n set cv0 peer-port abc
-t "port 1"            0 'IFLA_CRAPVPN_PORT 1$'       "$C" -n add cv0 port 1
-t "port 65535"        0 'IFLA_CRAPVPN_PORT 65535$'   "$C" -n add cv0 port 65535
-t "peer-port 4000"    0 'IFLA_CRAPVPN_PEER_PORT 4000$' "$C" -n set cv0 peer-port 4000
-t "port twice"        2 '"port" is given twice'      "$C" -n add cv0 port 1 port 2
-t "port: no value"    2 '"port" needs a value'       "$C" -n add cv0 port
-t "mtu 0"             1 'mtu "0": out of range'      "$C" -n add cv0 mtu 0
-t "mtu 65536"         1 'mtu "65536": out of range'  "$C" -n add cv0 mtu 65536
-t "mtu 1400"          0 'IFLA_MTU 1400$'             "$C" -n add cv0 mtu 1400
-t "peer IPv4"         0 'IFLA_CRAPVPN_PEER 192\.0\.2\.2$' "$C" -n add cv0 peer 192.0.2.2
-t "peer IPv6"         0 'IFLA_CRAPVPN_PEER6 2001:db8::2$' "$C" -n add cv0 peer 2001:db8::2
-t "peer localhost"    0 'IFLA_CRAPVPN_PEER6? (127\.0\.0\.1|::1)$' "$C" -n add cv0 peer localhost
-t "peer junk host"    1 'peer "no-such-host\.invalid": cannot resolve' "$C" -n add cv0 peer no-such-host.invalid
-t "peer empty"        1 'peer "": empty address'     "$C" -n add cv0 peer ""
-t "peer 1.2.3.4.5"    1 'peer "1\.2\.3\.4\.5": not a valid IPv4' "$C" -n add cv0 peer 1.2.3.4.5
-t "peer 10.1"         1 'peer "10\.1": not a valid IPv4' "$C" -n add cv0 peer 10.1
+t "peer-port 0"       1 'peer-port "0": out of range \(1-65535\)' $D "$C" add cv9 peer-port 0
+t "peer-port abc"     1 'peer-port "abc": not a decimal number'   $D "$C" set cv0 peer-port abc
+t "port 1"            0 'IFLA_CRAPVPN_PORT 1$'       $D "$C" add cv9 port 1
+t "port 65535"        0 'IFLA_CRAPVPN_PORT 65535$'   $D "$C" add cv9 port 65535
+t "peer-port 4000"    0 'IFLA_CRAPVPN_PEER_PORT 4000$' $D "$C" set cv0 peer-port 4000
+t "port twice"        2 '"port" is given twice'      $D "$C" add cv9 port 1 port 2
+t "port: no value"    2 '"port" needs a value'       $D "$C" add cv9 port
+t "mtu 0"             1 'mtu "0": out of range'      $D "$C" add cv9 mtu 0
+t "mtu 65536"         1 'mtu "65536": out of range'  $D "$C" add cv9 mtu 65536
+t "mtu 1400"          0 'IFLA_MTU 1400$'             $D "$C" add cv9 mtu 1400
+t "peer IPv4"         0 'IFLA_CRAPVPN_PEER 192\.0\.2\.2$' $D "$C" add cv9 peer 192.0.2.2
+t "peer IPv6"         0 'IFLA_CRAPVPN_PEER6 2001:db8::2$' $D "$C" add cv9 peer 2001:db8::2
+t "peer localhost"    0 'IFLA_CRAPVPN_PEER6? (127\.0\.0\.1|::1)$' $D "$C" add cv9 peer localhost
+t "peer junk host"    1 'peer "no-such-host\.invalid": cannot resolve' $D "$C" add cv9 peer no-such-host.invalid
+t "peer empty"        1 'peer "": empty address'     $D "$C" add cv9 peer ""
+t "peer 1.2.3.4.5"    1 'peer "1\.2\.3\.4\.5": not a valid IPv4' $D "$C" add cv9 peer 1.2.3.4.5
+t "peer 10.1"         1 'peer "10\.1": not a valid IPv4' $D "$C" add cv9 peer 10.1
 # What inet_aton() takes, getaddrinfo() takes: 10.0x1 was 10.0.0.1.
 for a in 10.0x1 0x7f.1 "127.1 x" 0x7f000001; do
-	t "peer '$a'"     1 'not a valid IPv4 address'   "$C" -n add cv0 peer "$a"
+	t "peer '$a'"     1 'not a valid IPv4 address'   $D "$C" add cv9 peer "$a"
 done
-t "peer 0x7f.1 shown" 1 'peer "0x7f\.1"'            "$C" -n add cv0 peer 0x7f.1
-t "peer 2001:db8::g"  1 'not a valid IPv6 address'   "$C" -n add cv0 peer 2001:db8::g
-t "peer [::1]"        1 'peer "\[::1\]"'             "$C" -n add cv0 peer '[::1]'
-t "peer ::ffff:a.b.c.d" 0 'IFLA_CRAPVPN_PEER6 ::ffff:192\.0\.2\.1$' "$C" -n add cv0 peer ::ffff:192.0.2.1
-t "peer twice"        2 '"peer" is given twice'      "$C" -n add cv0 peer ::1 peer ::2
-t "local any"         0 'IFLA_CRAPVPN_LOCAL 0\.0\.0\.0$' "$C" -n add cv0 local 0.0.0.0
-t "local :: + peer v4" 0 'IFLA_CRAPVPN_LOCAL6 ::$'   "$C" -n add cv0 local :: peer 192.0.2.1
-t "local v6 + peer v4" 1 'different address families' "$C" -n add cv0 local 2001:db8::1 peer 192.0.2.1
-t "local junk"        1 'local "no-such-host\.invalid"' "$C" -n set cv0 local no-such-host.invalid
-t "set: nothing"      2 'set: nothing to change'     "$C" -n set cv0
-t "set: mtu only"     0 'IFLA_INFO_KIND "crapvpn"'   "$C" -n set cv0 mtu 1300
+t "peer 0x7f.1 shown" 1 'peer "0x7f\.1"'            $D "$C" add cv9 peer 0x7f.1
+t "peer 2001:db8::g"  1 'not a valid IPv6 address'   $D "$C" add cv9 peer 2001:db8::g
+t "peer [::1]"        1 'peer "\[::1\]"'             $D "$C" add cv9 peer '[::1]'
+t "peer ::ffff:a.b.c.d" 0 'IFLA_CRAPVPN_PEER6 ::ffff:192\.0\.2\.1$' $D "$C" add cv9 peer ::ffff:192.0.2.1
+t "peer twice"        2 '"peer" is given twice'      $D "$C" add cv9 peer ::1 peer ::2
+t "local any"         0 'IFLA_CRAPVPN_LOCAL 0\.0\.0\.0$' $D "$C" add cv9 local 0.0.0.0
+t "local :: + peer v4" 0 'IFLA_CRAPVPN_LOCAL6 ::$'   $D "$C" add cv9 local :: peer 192.0.2.1
+t "local v6 + peer v4" 1 'different address families' $D "$C" add cv9 local 2001:db8::1 peer 192.0.2.1
+t "local junk"        1 'local "no-such-host\.invalid"' $D "$C" set cv0 local no-such-host.invalid
+t "set: nothing"      2 'set: nothing to change'     $D "$C" set cv0
+t "set: mtu only"     0 'IFLA_INFO_KIND "crapvpn"'   $D "$C" set cv0 mtu 1300
 
-echo "== crapvpn: dry run"
+echo "== crapvpn: the requests, as fake-rtnl.so prints them"
 t "add: all options"  0 'RTM_NEWLINK flags ack create excl' \
-	"$C" --dry-run add cv0 key "$K" peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0 mtu 1400
-for re in 'IFLA_IFNAME "cv0"' 'IFLA_MTU 1400' 'IFLA_INFO_KIND "crapvpn"' \
+	$D "$C" add cv9 key "$K" peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0 mtu 1400
+for re in 'IFLA_IFNAME "cv9"' 'IFLA_MTU 1400' 'IFLA_INFO_KIND "crapvpn"' \
 	  'IFLA_CRAPVPN_KEY \(10 bytes, not shown\)' 'IFLA_CRAPVPN_PEER 192\.0\.2\.2' \
 	  'IFLA_CRAPVPN_PEER_PORT 4000' 'IFLA_CRAPVPN_PORT 5000' 'IFLA_CRAPVPN_LOCAL 0\.0\.0\.0'; do
 	if grep -Eq "$re" <<<"$out"; then ok; else bad "add: all options: /$re/" "$out"; fi
 done
 no "add: all options" "$K"
-t "add: mode l2"      0 'IFLA_CRAPVPN_MODE 1'        "$C" -n add cv0 key "$K" mode l2
-t "add: mode l3"      0 'IFLA_CRAPVPN_MODE 0'        "$C" -n add cv0 key "$K" mode l3
-t "add: mode l4"      2 'mode "l4": must be l3 or l2' "$C" -n add cv0 key "$K" mode l4
-t "add: mode twice"   2 '"mode" is given twice'      "$C" -n add cv0 key "$K" mode l2 mode l3
-t "set: only given"   0 'RTM_NEWLINK flags ack index 0' "$C" -n set cv0 port 7
+t "add: mode l2"      0 'IFLA_CRAPVPN_MODE 1'        $D "$C" add cv9 key "$K" mode l2
+t "add: mode l3"      0 'IFLA_CRAPVPN_MODE 0'        $D "$C" add cv9 key "$K" mode l3
+t "add: mode l4"      2 'mode "l4": must be l3 or l2' $D "$C" add cv9 key "$K" mode l4
+t "add: mode twice"   2 '"mode" is given twice'      $D "$C" add cv9 key "$K" mode l2 mode l3
+t "set: only given"   0 'RTM_NEWLINK flags ack index 0' $D "$C" set cv0 port 7
 if grep -Eq 'PEER|KEY|LOCAL|MTU' <<<"$out"; then bad "set: sends only what is given" "$out"; else ok; fi
-t "del"               0 'RTM_DELLINK flags ack'      "$C" -n del cv0
-t "show"              0 'RTM_GETLINK flags dump'     "$C" -n show --json
-t "show DEV"          0 'IFLA_IFNAME "cv0"'          "$C" -n show cv0
+t "del"               0 'RTM_DELLINK flags ack'      $D "$C" del cv0
+t "show"              0 'RTM_GETLINK flags dump'     $D "$C" show --json
+t "show DEV"          0 'IFLA_IFNAME "cv0"'          $D "$C" show cv0
 
 echo "== crapvpn: compatibility mode"
-t "compat: dry run"   0 'created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to 192\.0\.2\.9 port 1337, up' \
-	"$C" -n -k "$K" -p 192.0.2.9 10.9.0.1 10.9.0.2
+t "compat: requests"  0 'created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to 192\.0\.2\.9 port 1337, up' \
+	$D "$C" -k "$K" -p 192.0.2.9 10.9.0.1 10.9.0.2
 for re in 'IFLA_CRAPVPN_PEER_PORT 1337' 'IFLA_CRAPVPN_PORT 1337' \
 	  'RTM_NEWADDR flags ack create excl family inet prefixlen 32' \
 	  'IFA_LOCAL 10\.9\.0\.1' 'IFA_ADDRESS 10\.9\.0\.2' 'change 0x1 flags 0x1'; do
-	if grep -Eq "$re" <<<"$out"; then ok; else bad "compat: dry run: /$re/" "$out"; fi
+	if grep -Eq "$re" <<<"$out"; then ok; else bad "compat: requests: /$re/" "$out"; fi
 done
-no "compat: dry run" "$K"
+no "compat: requests" "$K"
 t "compat: IPv6, -i"  0 'created tun7 with fd00::1 peer fd00::2' \
-	"$C" -n -k 12 -p 192.0.2.9 -i tun7 fd00::1 fd00::2
-t "compat: prefix 128" 0 'inet6 prefixlen 128'       "$C" -n -k 12 -p ::1 fd00::1 fd00::2
-t "compat: -kKEY"     0 'created crapvpn0'           "$C" -n -k12 -p ::1 10.0.0.1 10.0.0.2
+	$D "$C" -k 12 -p 192.0.2.9 -i tun7 fd00::1 fd00::2
+t "compat: prefix 128" 0 'inet6 prefixlen 128'       $D "$C" -k 12 -p ::1 fd00::1 fd00::2
+t "compat: -kKEY"     0 'created crapvpn0'           $D "$C" -k12 -p ::1 10.0.0.1 10.0.0.2
 t "compat: no -k"     2 '-k HEXKEY is required'      "$C" -p 192.0.2.9 10.9.0.1 10.9.0.2
 t "compat: no -p"     2 '-p PEER_HOST is required'   "$C" -k 12 10.9.0.1 10.9.0.2
 t "compat: -k no value" 2 'option -k needs a value'  "$C" -k
@@ -370,13 +380,13 @@ t "compat: bad key"   1 '-k: key not a hex string'   "$C" -k "${K}zz" -p ::1 10.
 no "compat: bad key" "$K"
 t "compat: odd key"   1 'odd number'                 "$C" -k abc -p ::1 10.0.0.1 10.0.0.2
 t "compat: -k twice"  2 '-k is given twice'          "$C" -k 12 -k 34 -p ::1 10.0.0.1 10.0.0.2
-t "compat: -p twice"  2 '-p is given twice'          "$C" -n -k 12 -p ::1 -p ::2 10.0.0.1 10.0.0.2
-t "compat: -i twice"  2 '-i is given twice'          "$C" -n -k 12 -p ::1 -i a -i b 10.0.0.1 10.0.0.2
-t "compat: -i %"      1 "contains '%'"               "$C" -n -k 12 -p ::1 -i 'cv%d' 10.0.0.1 10.0.0.2
-t "compat: -i -x"     2 "cannot start with '-'"      "$C" -n -k 12 -p ::1 -i -x 10.0.0.1 10.0.0.2
-t "compat: -p 10.0x1" 1 'not a valid IPv4 address'   "$C" -n -k 12 -p 10.0x1 10.0.0.1 10.0.0.2
+t "compat: -p twice"  2 '-p is given twice'          $D "$C" -k 12 -p ::1 -p ::2 10.0.0.1 10.0.0.2
+t "compat: -i twice"  2 '-i is given twice'          $D "$C" -k 12 -p ::1 -i a -i b 10.0.0.1 10.0.0.2
+t "compat: -i %"      1 "contains '%'"               $D "$C" -k 12 -p ::1 -i 'cv%d' 10.0.0.1 10.0.0.2
+t "compat: -i -x"     2 "cannot start with '-'"      $D "$C" -k 12 -p ::1 -i -x 10.0.0.1 10.0.0.2
+t "compat: -p 10.0x1" 1 'not a valid IPv4 address'   $D "$C" -k 12 -p 10.0x1 10.0.0.1 10.0.0.2
 for a in "-p $H 10.0.0.1 10.0.0.2" "-p ::1 $H 10.0.0.2" "-p ::1 10.0.0.1 $H"; do
-	t "compat: key in $a" 1 '"\(a hex string, not shown\)"' "$C" -n -k 12 $a
+	t "compat: key in $a" 1 '"\(a hex string, not shown\)"' $D "$C" -k 12 $a
 	no "compat: key in $a" "$H"
 done
 t "compat: junk peer" 1 '-p "no-such-host\.invalid": cannot resolve' "$C" -k 12 -p no-such-host.invalid 10.0.0.1 10.0.0.2
@@ -386,13 +396,6 @@ t "compat: families"  1 'both be IPv4 or both IPv6'  "$C" -k 12 -p ::1 10.0.0.1 
 t "compat: -i too long" 1 'too long'                 "$C" -k 12 -p ::1 -i abcdefghijklmnop 10.0.0.1 10.0.0.2
 
 echo "== crapvpn and ip against a fake rtnetlink (fake-rtnl.so)"
-FAKE=""
-if command -v "${CC:-cc}" >/dev/null &&
-   "${CC:-cc}" -std=gnu11 -O2 -I.. -shared -fPIC -o "$tmp/fake-rtnl.so" "$HERE/fake-rtnl.c" -ldl 2>"$tmp/cc.err"; then
-	FAKE=$tmp/fake-rtnl.so
-else
-	skipped "fake-rtnl.so does not build: $(cat "$tmp/cc.err" 2>/dev/null)"
-fi
 
 # hexbytes FILE: the file as one line of lower case hex
 hexbytes() { od -An -v -tx1 "$1" | tr -d ' \n'; }
@@ -496,29 +499,30 @@ conf cv0 "# a comment" "" "key-file = $tmp/conf/cv.key" "  peer=192.0.2.2  " \
 	"peer-port = 4000" "port = 5000" "local = 0.0.0.0" "mtu = 1400" \
 	"address = 10.99.0.1 peer 10.99.0.2" "address = fd00:99::1/64" \
 	"post-up = echo up %i" "pre-down = echo down %i"
-t "up: dry run"       0 'created from .*/cv0\.conf, up$' "$C" -n up "$tmp/conf/cv0.conf"
-for re in 'RTM_NEWLINK flags ack create excl' 'IFLA_IFNAME "cv0"' 'IFLA_MTU 1400' \
+cp -p "$tmp/conf/cv0.conf" "$tmp/conf/cv5.conf"	# cv0 exists in the fake
+t "up: from a file"   0 'created from .*/cv5\.conf, up$' $D "$C" up "$tmp/conf/cv5.conf"
+for re in 'RTM_NEWLINK flags ack create excl' 'IFLA_IFNAME "cv5"' 'IFLA_MTU 1400' \
 	  'IFLA_CRAPVPN_KEY \(10 bytes, not shown\)' 'IFLA_CRAPVPN_PEER 192\.0\.2\.2' \
 	  'IFLA_CRAPVPN_PEER_PORT 4000' 'IFLA_CRAPVPN_PORT 5000' 'IFLA_CRAPVPN_LOCAL 0\.0\.0\.0' \
 	  'change 0x1 flags 0x1' 'RTM_NEWADDR .* family inet prefixlen 32' 'IFA_LOCAL 10\.99\.0\.1' \
-	  'IFA_ADDRESS 10\.99\.0\.2' 'family inet6 prefixlen 64' 'post-up: echo up cv0'; do
-	if grep -Eq "$re" <<<"$out"; then ok; else bad "up: dry run: /$re/" "$out"; fi
+	  'IFA_ADDRESS 10\.99\.0\.2' 'family inet6 prefixlen 64' '^up cv5$'; do
+	if grep -Eq "$re" <<<"$out"; then ok; else bad "up: from a file: /$re/" "$out"; fi
 done
-no "up: dry run" "$K"
-if grep -q IFLA_CRAPVPN_MODE <<<"$out"; then bad "up: dry run: a mode not in the file was sent" "$out"; else ok; fi
+no "up: from a file" "$K"
+if grep -q IFLA_CRAPVPN_MODE <<<"$out"; then bad "up: from a file: a mode not in the file was sent" "$out"; else ok; fi
 conf l2 "key = 12" "mode = l2"
-t "up: mode = l2"     0 'IFLA_CRAPVPN_MODE 1'         "$C" -n up "$tmp/conf/l2.conf"
+t "up: mode = l2"     0 'IFLA_CRAPVPN_MODE 1'         $D "$C" up "$tmp/conf/l2.conf"
 t "up: usage"         2 'up: missing tunnel name'     "$C" up
 t "up: two names"     2 'unexpected argument "b"'     "$C" up a b
-t "up: not NAME.conf" 2 'a file must be called NAME\.conf' "$C" -n up ./cv0.cfg
-t "up: no such tunnel" 1 '/etc/crapvpn/no-such-tunnel\.conf: cannot open' "$C" -n up no-such-tunnel
-t "up: bad NAME"      1 "contains '/'|too long"       "$C" -n up abcdefghijklmnopq
+t "up: not NAME.conf" 2 'a file must be called NAME\.conf' $D "$C" up ./cv0.cfg
+t "up: no such tunnel" 1 '/etc/crapvpn/no-such-tunnel\.conf: cannot open' $D "$C" up no-such-tunnel
+t "up: bad NAME"      1 "contains '/'|too long"       $D "$C" up abcdefghijklmnopq
 # Bad files: FILE:LINE: problem, and nothing sent (no request at all).
 badconf() { # NAME REGEX LINES...
 	local name=$1 re=$2
 	shift 2
 	conf bad "$@"
-	t "up: bad file: $name" 1 "^crapvpn: $tmp/conf/bad\\.conf:$re" "$C" -n up "$tmp/conf/bad.conf"
+	t "up: bad file: $name" 1 "^crapvpn: $tmp/conf/bad\\.conf:$re" $D "$C" up "$tmp/conf/bad.conf"
 	if grep -q 'RTM_' <<<"$out"; then bad "up: bad file: $name: sent a request" "$out"; else ok; fi
 }
 badconf "unknown"      '2: unknown setting "prot"'             "key = 12" "prot = 1"
@@ -545,28 +549,28 @@ badconf "mode twice"   '3: mode is given twice'                "key = 12" "mode 
 conf bad "key = $K"
 chmod 640 "$tmp/conf/bad.conf"
 t "up: a key readable by the group" 1 'bad\.conf:1: the file holds a key but not only root can read it \(owner uid [0-9]+, mode 0640\)' \
-	"$C" -n up "$tmp/conf/bad.conf"
+	$D "$C" up "$tmp/conf/bad.conf"
 no "up: a key readable by the group" "$K"
 chmod 644 "$tmp/conf/cv.key"
 t "up: a key file readable by others" 1 'cv0\.conf:3: the key file holds a key but not only root' \
-	"$C" -n up "$tmp/conf/cv0.conf"
+	$D "$C" up "$tmp/conf/cv0.conf"
 chmod 600 "$tmp/conf/cv.key"
 conf nokey "key-file = $tmp/conf/cv.key" "peer = 192.0.2.1"
 chmod 644 "$tmp/conf/nokey.conf"
-t "up: no key in it: others may read it" 0 'created from' "$C" -n up "$tmp/conf/nokey.conf"
+t "up: no key in it: others may read it" 0 'created from' $D "$C" up "$tmp/conf/nokey.conf"
 chmod 666 "$tmp/conf/nokey.conf"
-t "up: others may not write it" 1 'nokey\.conf: only root may write it' "$C" -n up "$tmp/conf/nokey.conf"
+t "up: others may not write it" 1 'nokey\.conf: only root may write it' $D "$C" up "$tmp/conf/nokey.conf"
 if [ "$(id -u)" = 0 ]; then
 	chmod 600 "$tmp/conf/nokey.conf"
 	chown 65534 "$tmp/conf/nokey.conf"
-	t "up: a file root does not own" 1 'only root may write it \(owner uid 65534' "$C" -n up "$tmp/conf/nokey.conf"
+	t "up: a file root does not own" 1 'only root may write it \(owner uid 65534' $D "$C" up "$tmp/conf/nokey.conf"
 else
 	skipped "up: a file root does not own (needs root)"
 fi
-t "down: dry run"     0 'RTM_DELLINK flags ack'       "$C" -n down "$tmp/conf/cv0.conf"
-if grep -q 'pre-down: echo down cv0' <<<"$out"; then ok; else bad "down: dry run: pre-down" "$out"; fi
-t "down: no file, still deletes" 0 'IFLA_IFNAME "cvq"' "$C" -n down cvq
-t "down: a bad file changes nothing" 1 'bad\.conf:1: the file holds a key' "$C" -n down "$tmp/conf/bad.conf"
+t "down: requests"    0 'RTM_DELLINK flags ack'       $D "$C" down "$tmp/conf/cv0.conf"
+if grep -qx 'down cv0' <<<"$out"; then ok; else bad "down: pre-down" "$out"; fi
+t "down: no file, still deletes" 0 'IFLA_IFNAME "cvq"' $D FAKE_RTNL_LINK=cvq "$C" down cvq
+t "down: a bad file changes nothing" 1 'bad\.conf:1: the file holds a key' $D "$C" down "$tmp/conf/bad.conf"
 if [ -n "$FAKE" ]; then
 	# fake-rtnl's cv0 exists (peer 192.0.2.2, peer-port 4000, port 1337,
 	# mtu 1400, local any): up changes only what differs, live.
@@ -652,9 +656,9 @@ ct() {
 	comp "$@"
 	if [ "$rc" -eq 0 ] && [ "$out" = "$want" ]; then ok; else bad "completion: $name: got \"$out\", want \"$want\""; fi
 }
-ct "commands"          "add set del show up down genkey help --dry-run --help --version -k" ""
+ct "commands"          "add set del show up down genkey help --help --version -k" ""
 ct "commands s"        "set show"                      s
-ct "after --dry-run"   "add"                           --dry-run a
+ct "commands d"        "del down"                      d
 ct "add options"       "key key-file peer peer-port port local mtu mode" add cv0 ""
 ct "each option once"  "peer peer-port port local mtu mode" add cv0 key 12 ""
 ct "mode values"       "l3 l2" add cv0 mode ""
