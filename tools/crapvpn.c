@@ -89,6 +89,7 @@ struct link {
 	uint8_t operstate;		/* IF_OPER_* */
 	struct cv_addr peer, local;
 	uint16_t peer_port, port;
+	uint32_t port_devs;		/* devices on the port's socket */
 	int l2;				/* mode l2 */
 	struct rtnl_link_stats64 stats;
 };
@@ -356,6 +357,10 @@ static void parse_data(const struct nlattr *nest, struct link *l)
 		case IFLA_CRAPVPN_PORT:
 			if (attr_len_is(a, 2))
 				l->port = mnl_attr_get_u16(a);
+			break;
+		case IFLA_CRAPVPN_PORT_DEVS:
+			if (attr_len_is(a, 4))
+				l->port_devs = mnl_attr_get_u32(a);
 			break;
 		case IFLA_CRAPVPN_KEY_LEN:
 			if (attr_len_is(a, 4))
@@ -693,6 +698,7 @@ static void print_json(const struct link *l, const struct drops *d, int first)
 	json_addr("peer", &l->peer);
 	json_uint("peer_port", l->peer_port != 0, l->peer_port);
 	json_uint("port", l->port != 0, l->port);
+	json_uint("shared", l->port_devs > 1, l->port_devs);
 	json_addr("local", &l->local);
 	json_uint("key_len", l->has_key_len, l->key_len);
 	if (l->has_stats) {
@@ -754,6 +760,8 @@ static void print_text(const struct link *l, const struct drops *d)
 		printf(" peer-port %u", l->peer_port);
 	if (l->port)
 		printf(" port %u", l->port);
+	if (l->port_devs > 1)
+		printf(" shared %u", l->port_devs);
 	if (l->local.family)
 		printf(" local %s", cv_addr_str(&l->local, buf, sizeof(buf)));
 	else if (l->has_key_len)	/* configured, bound to no address */

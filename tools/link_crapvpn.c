@@ -182,10 +182,22 @@ static void print_u16(const char *key, const char *fmt, const void *p)
 	}
 }
 
+/* A u32 of at least min; smaller ones go unsaid. */
+static void print_u32(const char *key, const char *fmt, const void *p,
+		      __u32 min)
+{
+	__u32 v;
+
+	if (p) {
+		memcpy(&v, p, sizeof(v));
+		if (v >= min)
+			print_color_uint(IP_PRINT_ANY, IP_COLOR_NONE, key, fmt, v);
+	}
+}
+
 static void crapvpn_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[])
 {
 	const void *p;
-	__u32 len;
 
 	(void)lu;
 	(void)f;
@@ -198,14 +210,11 @@ static void crapvpn_print_opt(struct link_util *lu, FILE *f, struct rtattr *tb[]
 		   attr(tb, IFLA_CRAPVPN_PEER6, 16));
 	print_u16("peer_port", "peer-port %u ", attr(tb, IFLA_CRAPVPN_PEER_PORT, 2));
 	print_u16("port", "port %u ", attr(tb, IFLA_CRAPVPN_PORT, 2));
+	/* Devices that share the port's socket: said only if more than one. */
+	print_u32("shared", "shared %u ", attr(tb, IFLA_CRAPVPN_PORT_DEVS, 4), 2);
 	print_addr("local", "local %s ", attr(tb, IFLA_CRAPVPN_LOCAL, 4),
 		   attr(tb, IFLA_CRAPVPN_LOCAL6, 16));
-	p = attr(tb, IFLA_CRAPVPN_KEY_LEN, 4);
-	if (p) {
-		memcpy(&len, p, sizeof(len));
-		print_color_uint(IP_PRINT_ANY, IP_COLOR_NONE, "key_len",
-				 "key-len %u ", len);
-	}
+	print_u32("key_len", "key-len %u ", attr(tb, IFLA_CRAPVPN_KEY_LEN, 4), 0);
 }
 
 static void crapvpn_print_help(struct link_util *lu, int argc, char **argv,

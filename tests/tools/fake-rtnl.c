@@ -19,6 +19,8 @@
  * FAKE_RTNL_LOG=FILE appends every request, as sent, to FILE.
  * FAKE_RTNL_TRACE=1 prints every request to standard error, decoded, the
  * key by its length only: what "crapvpn --dry-run" printed once.
+ * FAKE_RTNL_PORT_DEVS=N makes cv0 report N devices on its port's socket
+ * (IFLA_CRAPVPN_PORT_DEVS; by default it is not reported), cv"6\ 1.
  * FAKE_RTNL_LINK=NAME makes that fifth link exist from the start, as one
  * "created" lasts only as long as the process (e.g. a name not in UTF-8).
  *
@@ -133,6 +135,12 @@ static void put_link(const struct fake *f, __u32 seq, __u32 pid, int multi)
 			put(buf, &pos, f->v6 ? IFLA_CRAPVPN_PEER6 : IFLA_CRAPVPN_PEER, a, n);
 			put(buf, &pos, IFLA_CRAPVPN_PEER_PORT, &f->peer_port, 2);
 			put(buf, &pos, IFLA_CRAPVPN_PORT, &f->port, 2);
+			if (f->v6 || getenv("FAKE_RTNL_PORT_DEVS")) {
+				__u32 devs = f->v6 ? 1 :
+					     atoi(getenv("FAKE_RTNL_PORT_DEVS"));
+
+				put(buf, &pos, IFLA_CRAPVPN_PORT_DEVS, &devs, 4);
+			}
 			if (f->local) {	/* the kernel leaves out "any" */
 				inet_pton(fam, f->local, a);
 				put(buf, &pos, f->v6 ? IFLA_CRAPVPN_LOCAL6 :

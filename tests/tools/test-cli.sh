@@ -93,7 +93,7 @@ for m in mine:
         want["mtu"] = i["mtu"]
     if "operstate" in i:
         want["state"] = i["operstate"]
-    for k in ("peer", "peer_port", "port", "local", "key_len"):
+    for k in ("peer", "peer_port", "port", "shared", "local", "key_len"):
         if k in info:
             want[k] = info[k]
     got = {k: v for k, v in m.items() if k not in ("stats64", "drops")}
@@ -420,6 +420,15 @@ if [ -n "$FAKE" ]; then
 	if grep -q 'dummy0\|^lo' <<<"$out"; then bad "show: lists other kinds" "$out"; else ok; fi
 	t "show: IPv6"        0 'peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096$' $F "$C" show
 	t "show DEV"          0 '^cv0: mtu 1400$'      $F "$C" show cv0
+	# IFLA_CRAPVPN_PORT_DEVS above 1 is said after the port; 1 (cv"6\
+	# always) or none is not, and a lone device shows what it always did.
+	t "show: shared"      0 'peer 192\.0\.2\.2 peer-port 4000 port 1337 shared 3 local any key-len 16$' \
+		$F FAKE_RTNL_PORT_DEVS=3 "$C" show cv0
+	t "show -j: shared"   0 '"peer_port":4000,"port":1337,"shared":3,"key_len":16\}' \
+		$F FAKE_RTNL_PORT_DEVS=3 "$C" show -j cv0
+	plain=$($F "$C" show; $F "$C" show -j)
+	one=$($F FAKE_RTNL_PORT_DEVS=1 "$C" show; $F FAKE_RTNL_PORT_DEVS=1 "$C" show -j)
+	[ -n "$plain" ] && [ "$one" = "$plain" ] && ok || bad "show: shared 1 is not said" "$one"
 	t "show --json"       0 '^\[\{"ifname":"cv0","ifindex":7,"mtu":1400,"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\},' $F "$C" show --json
 	if command -v python3 >/dev/null; then
 		if python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["ifname"]=="cv\"6\\" and "state" not in d[1] and "local" not in d[0] and "stats64" not in d[0] and d[1]["key_len"]==4096 and d[1]["local"]=="2001:db8::1"' <<<"$out"; then ok; else bad "show --json: not the JSON expected" "$out"; fi
@@ -746,11 +755,22 @@ else
 			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
 		t "ip -d -j link show" 0 '"info_data":\{"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\}' \
 			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
+		t "ip -d link show: shared" 0 'crapvpn peer 192\.0\.2\.2 peer-port 4000 port 1337 shared 3 key-len 16' \
+			$F FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show dev cv0
+		t "ip -d -j link show: shared" 0 '"port":1337,"shared":3,"key_len":16\}' \
+			$F FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
+		plain=$($F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show; $F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show)
+		one=$($F FAKE_RTNL_PORT_DEVS=1 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
+		      $F FAKE_RTNL_PORT_DEVS=1 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show)
+		[ -n "$plain" ] && [ "$one" = "$plain" ] && ok || bad "ip -d link show: shared 1 is not said" "$one"
 		# The same names, and unset values left out the same way.
 		C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
 			json_like_ip "show --json agrees with ip -j -d link show"
 		C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
 			json_like_ip "show --json cv0 agrees with ip -j -d link show cv0" cv0
+		C="$F FAKE_RTNL_PORT_DEVS=3 $CRAPVPN" \
+		IP="env LD_PRELOAD=$FAKE FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR=$PLUGIN_DIR $IP" \
+			json_like_ip "show --json agrees with ip -j -d link show on shared" cv0
 	fi
 fi
 
