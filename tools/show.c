@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crapvpn show [DEV] [--json]: the devices as the kernel reports them, the
+ * traffic and, from ethtool -S, the drop counters by reason. The text is
+ * wg(8)'s kind; the JSON has the names and the rules of ip -j -d: a value
+ * the kernel did not report is left out.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <linux/ethtool.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+
+#include "cvtool.h"
+
+/* The ETH_SS_STATS counters of a device, as ethtool -S shows them. */
+struct counters {
+	unsigned int n;
+	struct ethtool_gstrings *names;
+	struct ethtool_stats *val;
+};
+
+/* The drops by reason: the module may add reasons, found by name. */
+static int is_drop(const struct counters *c, unsigned int i)
+{
+	const char *s = (const char *)c->names->data + i * ETH_GSTRING_LEN;
+
+	return !strncmp(s, "rx_drop_", 8) || !strncmp(s, "tx_drop_", 8);
+}
+
+static const char *counter_name(const struct counters *c, unsigned int i)
+{
+	char *s = (char *)c->names->data + i * ETH_GSTRING_LEN;
+
+	s[ETH_GSTRING_LEN - 1] = '\0';
+	return s;
+}
+
+static int ethtool(int fd, const char *dev, void *cmd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr);
+}
+
+/* Reads DEV's counters; leaves c empty (n 0, no names) if it cannot. */
+static void get_counters(const char *dev, struct counters *c)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		uint32_t len;
+	} sset = { .hdr = { .cmd = ETHTOOL_GSSET_INFO,
+			    .sset_mask = 1ULL << ETH_SS_STATS } };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	unsigned int n;
+
+	memset(c, 0, sizeof(*c));
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (ethtool(fd, dev, &sset) < 0 || !sset.hdr.sset_mask ||
+	    sset.len == 0 || sset.len > 4096)
+		goto out;
+	n = sset.len;
+	/* Room for counters added between the calls: never overrun. */
+	c->names = calloc(1, sizeof(*c->names) + (n + 64) * ETH_GSTRING_LEN);
+	c->val = calloc(1, sizeof(*c->val) + (n + 64) * sizeof(uint64_t));
+	if (!c->names || !c->val)
+		goto out;
+	c->names->cmd = ETHTOOL_GSTRINGS;
+	c->names->string_set = ETH_SS_STATS;
+	c->names->len = n;
+	c->val->cmd = ETHTOOL_GSTATS;
+	c->val->n_stats = n;
+	if (ethtool(fd, dev, c->names) == 0 && c->names->len == n &&
+	    ethtool(fd, dev, c->val) == 0 && c->val->n_stats == n)
+		c->n = n;
+out:
+	if (!c->n) {
+		free(c->names);
+		free(c->val);
+		memset(c, 0, sizeof(*c));
+	}
+	close(fd);
+}
+
+/*
+ * A JSON string, which must be valid Unicode, while a device name may be
+ * any bytes: each byte that is not part of valid UTF-8 (RFC 3629: no
+ * surrogates, nothing above U+10FFFF) becomes U+FFFD, one per byte.
+ */
+static void json_str(const char *s)
+{
+	size_t n, left = strlen(s);
+	mbstate_t ps;
+	wchar_t wc;
+
+	memset(&ps, 0, sizeof(ps));
+	putchar('"');
+	for (; *s; s += n, left -= n) {
+		n = mbrtowc(&wc, s, left, &ps);
+		if (n > MB_LEN_MAX || wc > 0x10ffff) {
+			memset(&ps, 0, sizeof(ps));
+			fputs("\\ufffd", stdout);
+			n = 1;
+		} else if (*s == '"' || *s == '\\') {
+			printf("\\%c", *s);
+		} else if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			printf("\\u%04x", *s);
+		} else {
+			fwrite(s, 1, n, stdout);
+		}
+	}
+	putchar('"');
+}
+
+/* IFLA_OPERSTATE as ip(8) names it (its "operstate"). */
+static const char *operstate_name(uint8_t st, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN",
+		"TESTING", "DORMANT", "UP",
+	};
+
+	if (st < sizeof(names) / sizeof(names[0]))
+		return names[st];
+	snprintf(buf, len, "%#x", st);
+	return buf;
+}
+
+/* ip(8)'s convention: a value the kernel did not report is left out. */
+static void json_uint(const char *name, int has, unsigned int v)
+{
+	if (has)
+		printf(",\"%s\":%u", name, v);
+}
+
+static void json_addr(const char *name, const struct cv_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (a->family)
+		printf(",\"%s\":\"%s\"", name, cv_addr_str(a, buf, sizeof(buf)));
+}
+
+static void json_dir(const char *name, uint64_t bytes, uint64_t packets,
+		     uint64_t errors, uint64_t dropped)
+{
+	printf("\"%s\":{\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
+	       ",\"errors\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
+	       name, bytes, packets, errors, dropped);
+}
+
+static void print_json(const struct link *l, const struct counters *c,
+		       int first)
+{
+	const struct rtnl_link_stats64 *s = &l->stats;
+	unsigned int i, k;
+	char buf[8];
+
+	printf("%s{\"ifname\":", first ? "" : ",");
+	json_str(l->name);
+	printf(",\"ifindex\":%d", l->index);
+	if (l->has_operstate)
+		printf(",\"state\":\"%s\"",
+		       operstate_name(l->operstate, buf, sizeof(buf)));
+	json_uint("mtu", l->has_mtu, l->mtu);
+	if (l->l2)	/* as ip -j says it: layer 3, the default, unsaid */
+		printf(",\"mode\":\"l2\"");
+	json_addr("peer", &l->peer);
+	json_uint("peer_port", l->peer_port != 0, l->peer_port);
+	json_uint("port", l->port != 0, l->port);
+	json_uint("shared", l->port_devs > 1, l->port_devs);
+	json_addr("local", &l->local);
+	json_uint("key_len", l->has_key_len, l->key_len);
+	if (l->has_stats) {
+		printf(",\"stats64\":{");
+		json_dir("rx", s->rx_bytes, s->rx_packets, s->rx_errors,
+			 s->rx_dropped);
+		putchar(',');
+		json_dir("tx", s->tx_bytes, s->tx_packets, s->tx_errors,
+			 s->tx_dropped);
+		putchar('}');
+	}
+	if (c->names) {
+		printf(",\"drops\":{");
+		for (i = k = 0; i < c->n; i++)
+			if (is_drop(c, i))
+				printf("%s\"%s\":%llu", k++ ? "," : "",
+				       counter_name(c, i),
+				       (unsigned long long)c->val->data[i]);
+		putchar('}');
+	}
+	putchar('}');
+}
+
+/* Bytes as wg(8) shows them: B, KiB, MiB, GiB, TiB. */
+static const char *human_bytes(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, len, "%" PRIu64 " B", n);
+		return buf;
+	}
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.2f %s", v, units[u]);
+	return buf;
+}
+
+static void print_text(const struct link *l, const struct counters *c)
+{
+	char buf[INET6_ADDRSTRLEN], b2[32];
+	unsigned int i, shown = 0;
+
+	printf("%s:", l->name);
+	if (l->has_operstate)
+		printf(" state %s", operstate_name(l->operstate, b2, sizeof(b2)));
+	if (l->has_mtu)
+		printf(" mtu %u", l->mtu);
+	printf("\n   ");
+	if (l->l2)
+		printf(" mode l2");
+	if (l->peer.family)
+		printf(" peer %s", cv_addr_str(&l->peer, buf, sizeof(buf)));
+	if (l->peer_port)
+		printf(" peer-port %u", l->peer_port);
+	if (l->port)
+		printf(" port %u", l->port);
+	if (l->port_devs > 1)
+		printf(" shared %u", l->port_devs);
+	if (l->local.family)
+		printf(" local %s", cv_addr_str(&l->local, buf, sizeof(buf)));
+	else if (l->has_key_len)	/* configured, bound to no address */
+		printf(" local any");
+	if (l->has_key_len)
+		printf(" key-len %u", l->key_len);
+	printf("\n");
+	if (l->has_stats) {
+		printf("    transfer: %s received (%" PRIu64 " packets), ",
+		       human_bytes(l->stats.rx_bytes, buf, sizeof(buf)),
+		       (uint64_t)l->stats.rx_packets);
+		printf("%s sent (%" PRIu64 " packets)\n",
+		       human_bytes(l->stats.tx_bytes, buf, sizeof(buf)),
+		       (uint64_t)l->stats.tx_packets);
+	}
+	for (i = 0; i < c->n; i++)
+		if (is_drop(c, i) && c->val->data[i])
+			printf("%s %s %llu", shown++ ? "," : "    drops:",
+			       counter_name(c, i),
+			       (unsigned long long)c->val->data[i]);
+	if (shown)
+		printf("\n");
+}
+
+struct show_state {
+	int json, count;
+};
+
+/* Prints one device, with its drop counters when they can be read. */
+static void show_link(const struct link *l, struct show_state *st)
+{
+	struct counters c;
+
+	get_counters(l->name, &c);
+	if (st->json)
+		print_json(l, &c, st->count == 0);
+	else
+		print_text(l, &c);
+	free(c.names);
+	free(c.val);
+	st->count++;
+}
+
+static int show_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link l;
+
+	parse_link(nlh, &l);
+	if (is_crapvpn(&l))
+		show_link(&l, data);
+	return MNL_CB_OK;
+}
+
+int cmd_show(const char *cmd, int argc, char **argv)
+{
+	struct show_state st = { 0 };
+	const char *dev = NULL;
+	struct link l;
+	int i, err = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (is_help(argv[i]))
+			return help();
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			st.json = 1;
+		else if (argv[i][0] == '-')
+			usage_error("%s: unknown option \"%s\"", cmd,
+				    cv_quote(argv[i]));
+		else if (dev)
+			usage_error("%s: unexpected argument \"%s\"", cmd,
+				    cv_quote(argv[i]));
+		else
+			dev = argv[i];
+	}
+	if (dev)
+		check_dev(cmd, dev);
+	/* Device names in UTF-8 for JSON (or, without it, in ASCII). */
+	setlocale(LC_CTYPE, "C.UTF-8");
+
+	nl_open();
+	if (dev)
+		get_crapvpn_link(cmd, dev, &l, 1);
+	if (st.json)
+		putchar('[');
+	if (dev)
+		show_link(&l, &st);
+	else
+		err = talk(link_msg(RTM_GETLINK, NLM_F_DUMP, NULL, 0), show_cb, &st);
+	if (st.json)
+		puts("]");
+	if (err)
+		kernel_error(cmd, err);
+	return 0;
+}
