@@ -25,7 +25,7 @@
 
 #define COMPAT_IFNAME	"crapvpn0"
 
-static const char usage_text[] =
+static const char usage_head[] =
 "Usage: crapvpn COMMAND\n"
 "\n"
 "Commands:\n"
@@ -40,15 +40,9 @@ static const char usage_text[] =
 "  help, -h, --help         show this help\n"
 "  --version                show the version\n"
 "\n"
-"Options:\n"
-"  key HEX                  XOR key in hex, 1..4096 bytes (\"0x\" prefix allowed)\n"
-"  key-file FILE            read the hex key from FILE (\"-\": standard input)\n"
-"  peer HOST                peer address or host name (IPv4 or IPv6)\n"
-"  peer-port N              peer UDP port (default 1337)\n"
-"  port N                   local UDP listen port (default 1337)\n"
-"  local ADDR               local address to bind (0.0.0.0 or :: for any)\n"
-"  mtu N                    device MTU\n"
-"  mode l3|l2               IP packets (default) or Ethernet frames (add only)\n"
+"Options:\n";	/* then cv_options[] */
+
+static const char usage_tail[] =
 "\n"
 "Compatibility with the old userspace crapvpn:\n"
 "  crapvpn -k HEXKEY -p PEER_HOST [-i IFNAME] LOCAL_IP PEER_IP\n"
@@ -108,7 +102,15 @@ int is_help(const char *s)
 
 int help(void)
 {
-	fputs(usage_text, stdout);
+	const struct cv_option *o;
+	char word[32];
+
+	fputs(usage_head, stdout);
+	for (o = cv_options; o->name; o++) {
+		snprintf(word, sizeof(word), "%s %s", o->name, o->arg);
+		printf("  %-25s%s\n", word, o->help);
+	}
+	fputs(usage_tail, stdout);
 	return 0;
 }
 

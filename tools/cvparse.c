@@ -269,17 +269,25 @@ void cv_wipe_str(char *s)
 #define CV_MEMBER(m)	offsetof(struct cv_config, m)
 
 const struct cv_option cv_options[] = {
-	{ "key", CV_KEY, CV_T_HEX, CV_SECRET, CV_MEMBER(key), IFLA_CRAPVPN_KEY, 0 },
-	{ "key-file", CV_KEY, CV_T_FILE, CV_SECRET, CV_MEMBER(key), 0, 0 },
-	{ "peer", CV_PEER, CV_T_ADDR, 0, CV_MEMBER(peer),
+	{ "key", "HEX", "XOR key in hex, 1..4096 bytes (\"0x\" prefix allowed)",
+	  CV_KEY, CV_T_HEX, CV_SECRET, CV_MEMBER(key), IFLA_CRAPVPN_KEY, 0 },
+	{ "key-file", "FILE", "read the hex key from FILE (\"-\": standard input)",
+	  CV_KEY, CV_T_FILE, CV_SECRET, CV_MEMBER(key), 0, 0 },
+	{ "peer", "HOST", "peer address or host name (IPv4 or IPv6)",
+	  CV_PEER, CV_T_ADDR, 0, CV_MEMBER(peer),
 	  IFLA_CRAPVPN_PEER, IFLA_CRAPVPN_PEER6 },
-	{ "peer-port", CV_PEER_PORT, CV_T_PORT, 0, CV_MEMBER(peer_port),
+	{ "peer-port", "N", "peer UDP port (default 1337)",
+	  CV_PEER_PORT, CV_T_PORT, 0, CV_MEMBER(peer_port),
 	  IFLA_CRAPVPN_PEER_PORT, 0 },
-	{ "port", CV_PORT, CV_T_PORT, 0, CV_MEMBER(port), IFLA_CRAPVPN_PORT, 0 },
-	{ "local", CV_LOCAL, CV_T_ADDR, 0, CV_MEMBER(local),
+	{ "port", "N", "local UDP listen port (default 1337)",
+	  CV_PORT, CV_T_PORT, 0, CV_MEMBER(port), IFLA_CRAPVPN_PORT, 0 },
+	{ "local", "ADDR", "local address to bind (0.0.0.0 or :: for any)",
+	  CV_LOCAL, CV_T_ADDR, 0, CV_MEMBER(local),
 	  IFLA_CRAPVPN_LOCAL, IFLA_CRAPVPN_LOCAL6 },
-	{ "mtu", CV_MTU, CV_T_MTU, CV_NOT_IP, CV_MEMBER(mtu), 0, 0 },
-	{ "mode", CV_MODE, CV_T_MODE, CV_WORD, CV_MEMBER(mode), IFLA_CRAPVPN_MODE, 0 },
+	{ "mtu", "N", "device MTU",
+	  CV_MTU, CV_T_MTU, CV_NOT_IP, CV_MEMBER(mtu), 0, 0 },
+	{ "mode", "l3|l2", "IP packets (default) or Ethernet frames (add only)",
+	  CV_MODE, CV_T_MODE, CV_WORD, CV_MEMBER(mode), IFLA_CRAPVPN_MODE, 0 },
 	{ NULL }
 };
 

@@ -100,9 +100,10 @@ enum cv_kind { CV_T_HEX, CV_T_FILE, CV_T_ADDR, CV_T_PORT, CV_T_MTU, CV_T_MODE };
  * One row per keyword. Options of the same id (key, key-file) exclude each
  * other; attr (attr6 for an IPv6 address) is the IFLA_CRAPVPN_ attribute,
  * 0 for none (key-file fills key's; mtu is IFLA_MTU, outside the nest).
+ * crapvpn --help shows "name arg" and help, and its completion reads them.
  */
 struct cv_option {
-	const char *name;
+	const char *name, *arg, *help;
 	enum cv_opt_id id;
 	enum cv_kind kind;
 	unsigned int flags;
