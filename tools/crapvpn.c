@@ -289,8 +289,11 @@ void put_crapvpn(struct nlmsghdr *nlh, const struct cv_config *c)
 	mnl_attr_nest_end(nlh, info);
 }
 
-/* Creates DEV from cfg; returns its index, or exits saying what failed. */
-int create_link(const char *dev, const char *what)
+/*
+ * Creates DEV from cfg; returns its index (if find, else 0), or exits
+ * saying what failed.
+ */
+int create_link(const char *dev, const char *what, int find)
 {
 	struct nlmsghdr *nlh;
 	struct link l;
@@ -301,12 +304,14 @@ int create_link(const char *dev, const char *what)
 	explicit_bzero(&cfg, sizeof(cfg));
 	err = talk(nlh, NULL, NULL);
 	if (err == -EEXIST)
-		die("device %s exists already", dev);
+		die("%s: a device of that name exists already", what);
 	if (err) {
 		report(what, err);
 		hint(err);
 		exit(EXIT_FAILURE);
 	}
+	if (!find)
+		return 0;
 	err = get_link(dev, &l, 0);
 	if (err)
 		kernel_error("cannot find the new device", err);
@@ -529,7 +534,6 @@ static void parse_options(const char *cmd, int argc, char **argv)
 
 static int cmd_add_set(const char *cmd, int argc, char **argv)
 {
-	int add = !strcmp(cmd, "add");
 	struct nlmsghdr *nlh;
 	struct link l;
 	char what[64];
@@ -537,26 +541,20 @@ static int cmd_add_set(const char *cmd, int argc, char **argv)
 
 	check_dev(cmd, argv[0]);
 	parse_options(cmd, argc - 1, argv + 1);
-	if (!add && argc == 1)
+	if (!strcmp(cmd, "set") && argc == 1)
 		usage_error("set: nothing to change");
-
-	nl_open();
-	if (!add)
-		get_crapvpn_link(cmd, argv[0], &l, 0);
-	nlh = link_msg(RTM_NEWLINK, add ? NLM_F_CREATE | NLM_F_EXCL : 0,
-		       argv[0], 0);
-	put_crapvpn(nlh, &cfg);
-	explicit_bzero(&cfg, sizeof(cfg));
-	err = talk(nlh, NULL, NULL);
 	snprintf(what, sizeof(what), "%s %s", cmd, argv[0]);
-	if (err == -EEXIST && add)
-		die("%s: a device of that name exists already", what);
-	if (err) {
-		report(what, err);
-		if (add)
-			hint(err);
-		exit(EXIT_FAILURE);
+	nl_open();
+	if (!strcmp(cmd, "add")) {
+		create_link(argv[0], what, 0);
+		return 0;
 	}
+	get_crapvpn_link(cmd, argv[0], &l, 0);
+	nlh = link_msg(RTM_NEWLINK, 0, argv[0], 0);
+	put_crapvpn(nlh, &cfg);
+	err = talk(nlh, NULL, NULL);
+	if (err)
+		kernel_error(what, err);
 	return 0;
 }
 
@@ -689,7 +687,7 @@ static int cmd_compat(int argc, char **argv)
 	if (rc != -ENODEV)
 		kernel_error("cannot look for an existing device", rc);
 	snprintf(what, sizeof(what), "cannot create %s", ifname);
-	index = create_link(ifname, what);
+	index = create_link(ifname, what, 1);
 
 	/*
 	 * Up, then LOCAL_IP peer PEER_IP: IPv6 installs the route to a

@@ -56,7 +56,7 @@ void __attribute__((noreturn)) kernel_error(const char *what, int err);
 void hint(int err);
 
 void put_crapvpn(struct nlmsghdr *nlh, const struct cv_config *c);
-int create_link(const char *dev, const char *what);
+int create_link(const char *dev, const char *what, int find);
 int set_up(int index);
 int addr_msg(uint16_t type, int index, const struct cv_ifaddr *a);
 void parse_link(const struct nlmsghdr *nlh, struct link *l);

@@ -132,6 +132,16 @@ static int conf_addr_eq(const struct cv_ifaddr *x, const struct cv_ifaddr *y)
 		!memcmp(&x->peer.v6, &y->peer.v6, cv_addr_len(&x->peer)));
 }
 
+/* Whether a is one of the n addresses of set. */
+static int has_addr(const struct cv_ifaddr *set, unsigned int n,
+		    const struct cv_ifaddr *a)
+{
+	while (n--)
+		if (conf_addr_eq(set++, a))
+			return 1;
+	return 0;
+}
+
 /* NAME: /etc/crapvpn/NAME.conf; anything with a '/': that file. */
 static void conf_locate(const char *cmd, const char *arg)
 {
@@ -176,7 +186,7 @@ static void conf_key_file(const char *path, unsigned int line)
  */
 static void conf_read(void)
 {
-	unsigned int line = 0, key_line = 0, j;
+	unsigned int line = 0, key_line = 0;
 	const struct cv_option *o;
 	const char *err = NULL;
 	char *k, *v, *e;
@@ -226,9 +236,8 @@ static void conf_read(void)
 			err = parse_conf_addr(v, &tc.addr[tc.n_addr]);
 			if (err)
 				conf_error(line, "address: %s", err);
-			for (j = 0; j < tc.n_addr; j++)
-				if (conf_addr_eq(&tc.addr[j], &tc.addr[tc.n_addr]))
-					conf_error(line, "address given twice");
+			if (has_addr(tc.addr, tc.n_addr, &tc.addr[tc.n_addr]))
+				conf_error(line, "address given twice");
 			tc.n_addr++;
 			continue;
 		}
@@ -360,16 +369,6 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Whether a is one of the n addresses of set. */
-static int has_addr(const struct cv_ifaddr *set, unsigned int n,
-		    const struct cv_ifaddr *a)
-{
-	while (n--)
-		if (conf_addr_eq(set++, a))
-			return 1;
-	return 0;
-}
-
 /* Makes DEV's addresses those of the file: adds the missing, drops others. */
 static int sync_addrs(int index, int fresh)
 {
@@ -447,7 +446,7 @@ int cmd_up(const char *cmd, int argc, char **argv)
 		die("%s: a device of that name exists and is not a "
 		    "crapvpn device", what);
 	if (err) {
-		index = create_link(tc.dev, what);
+		index = create_link(tc.dev, what, 1);
 		/* Up first: IPv6 routes a point-to-point peer only then. */
 		err = set_up(index);
 		if (err)

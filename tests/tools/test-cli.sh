@@ -355,6 +355,9 @@ if grep -Eq 'PEER|KEY|LOCAL|MTU' <<<"$out"; then bad "set: sends only what is gi
 t "del"               0 'RTM_DELLINK flags ack'      $D "$C" del cv0
 t "show"              0 'RTM_GETLINK flags dump'     $D "$C" show --json
 t "show DEV"          0 'IFLA_IFNAME "cv0"'          $D "$C" show cv0
+t "delete: del"       0 'RTM_DELLINK flags ack'      $D "$C" delete cv0
+t "list: show"        0 '^cv0: mtu 1400$'            $D "$C" list
+t "genkey --help"     0 '^Usage: crapvpn'            "$C" genkey --help
 
 echo "== crapvpn: compatibility mode"
 t "compat: requests"  0 'created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to 192\.0\.2\.9 port 1337, up' \
@@ -520,6 +523,8 @@ done
 no "up: from a file" "$K"
 if grep -q IFLA_CRAPVPN_MODE <<<"$out"; then bad "up: from a file: a mode not in the file was sent" "$out"; else ok; fi
 conf l2 "key = 12" "mode = l2"
+conf any6 "key = 12" "peer = 192.0.2.1" "local = ::"
+t "up: local any of the other family" 0 'IFLA_CRAPVPN_LOCAL6 ::$' $D "$C" up "$tmp/conf/any6.conf"
 t "up: mode = l2"     0 'IFLA_CRAPVPN_MODE 1'         $D "$C" up "$tmp/conf/l2.conf"
 t "up: usage"         2 'up: missing tunnel name'     "$C" up
 t "up: two names"     2 'unexpected argument "b"'     "$C" up a b
