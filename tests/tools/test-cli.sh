@@ -189,6 +189,7 @@ if ! "${CC:-cc}" -std=gnu11 -O2 -I.. -shared -fPIC -o "$tmp/fake-rtnl.so" \
 	exit 1
 fi
 FAKE=$tmp/fake-rtnl.so
+F="env LD_PRELOAD=$FAKE"
 # $D CMD: CMD against the fake, each request it sends printed (key by length)
 D="env LD_PRELOAD=$FAKE FAKE_RTNL_TRACE=1"
 
@@ -407,95 +408,92 @@ has_bytes() {
 	if hexbytes "$tmp/log" | grep -q "$2"; then ok; else bad "$1: request lacks bytes $2" "$(hexbytes "$tmp/log")"; fi
 }
 
-if [ -n "$FAKE" ]; then
-	F="env LD_PRELOAD=$FAKE"
-	# fake-rtnl reports no IFLA_OPERSTATE and no counters: like ip(8),
-	# show leaves out what the kernel did not report.
-	t "show"              0 '^cv0: mtu 1400$' $F "$C" show
-	no "show: no state reported" "state"
-	no "show: no counters reported" "transfer"
-	t "show: no drops without ethtool counters" 0 '' $F "$C" show
-	no "show: no drops without ethtool counters" "drops"
-	t "show: the key-length only" 0 'key-len 16$' $F "$C" show
-	no "show: the key-length only" "key "
+# fake-rtnl reports no IFLA_OPERSTATE and no counters: like ip(8),
+# show leaves out what the kernel did not report.
+t "show"              0 '^cv0: mtu 1400$' $F "$C" show
+no "show: no state reported" "state"
+no "show: no counters reported" "transfer"
+t "show: no drops without ethtool counters" 0 '' $F "$C" show
+no "show: no drops without ethtool counters" "drops"
+t "show: the key-length only" 0 'key-len 16$' $F "$C" show
+no "show: the key-length only" "key "
 
-	t "show: fields"      0 'peer 192\.0\.2\.2 peer-port 4000 port 1337 local any key-len 16$' $F "$C" show
-	if grep -q 'dummy0\|^lo' <<<"$out"; then bad "show: lists other kinds" "$out"; else ok; fi
-	t "show: IPv6"        0 'peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096$' $F "$C" show
-	t "show DEV"          0 '^cv0: mtu 1400$'      $F "$C" show cv0
-	# IFLA_CRAPVPN_PORT_DEVS above 1 is said after the port; 1 (cv"6\
-	# always) or none is not, and a lone device shows what it always did.
-	t "show: shared"      0 'peer 192\.0\.2\.2 peer-port 4000 port 1337 shared 3 local any key-len 16$' \
-		$F FAKE_RTNL_PORT_DEVS=3 "$C" show cv0
-	t "show -j: shared"   0 '"peer_port":4000,"port":1337,"shared":3,"key_len":16\}' \
-		$F FAKE_RTNL_PORT_DEVS=3 "$C" show -j cv0
-	plain=$($F "$C" show; $F "$C" show -j)
-	one=$($F FAKE_RTNL_PORT_DEVS=1 "$C" show; $F FAKE_RTNL_PORT_DEVS=1 "$C" show -j)
-	[ -n "$plain" ] && [ "$one" = "$plain" ] && ok || bad "show: shared 1 is not said" "$one"
-	t "show --json"       0 '^\[\{"ifname":"cv0","ifindex":7,"mtu":1400,"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\},' $F "$C" show --json
-	if command -v python3 >/dev/null; then
-		if python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["ifname"]=="cv\"6\\" and "state" not in d[1] and "local" not in d[0] and "stats64" not in d[0] and d[1]["key_len"]==4096 and d[1]["local"]=="2001:db8::1"' <<<"$out"; then ok; else bad "show --json: not the JSON expected" "$out"; fi
-	else
-		skipped "show --json: no python3 to parse the JSON"
-	fi
-	t "show -j DEV"       0 '^\[\{"ifname":"cv0".*\}\]$' $F "$C" show -j cv0
-	# Not UTF-8 (RFC 3629): a lead byte above f4, overlong, a surrogate,
-	# above U+10FFFF; each byte becomes U+FFFD. Then valid 2, 3, 4 bytes.
-	N=$'c\xf5\x80\x80\xe0\x80\xaf\xed\xa0\x80\xf4\x90\x80\x80'
-	t "show -j: not UTF-8" 0 '^\[\{"ifname":"c(\\ufffd){13}",' $F FAKE_RTNL_LINK="$N" "$C" show -j "$N"
-	if command -v python3 >/dev/null; then
-		if python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode())' \
-			<<<"$out" 2>/dev/null; then ok; else bad "show -j: not UTF-8: invalid JSON" "$out"; fi
-	else
-		skipped "show -j: not UTF-8: no python3 to parse the JSON"
-	fi
-	N=$'c\xc2\x80\xe2\x82\xac\xf0\x9f\x98\x80'
-	t "show -j: UTF-8"    0 "^\\[\\{\"ifname\":\"$N\"," $F FAKE_RTNL_LINK="$N" "$C" show -j "$N"
-	t "show: not crapvpn" 1 'show dummy0: not a crapvpn device \(its kind is "dummy"\)' $F "$C" show dummy0
-	t "show: no kind"     1 'show lo: not a crapvpn device$' $F "$C" show lo
-	t "show: no device"   1 'show nosuch: no such device' $F "$C" show nosuch
-	t "del"               0 ''                      $F "$C" del cv0
-	t "del: not crapvpn"  1 'del dummy0: not a crapvpn device' $F "$C" del dummy0
-	t "del: no device"    1 'del nosuch: no such device' $F "$C" del nosuch
-	t "set"               0 ''                      $F "$C" set cv0 peer 2001:db8::9
-	t "set: not crapvpn"  1 'set lo: not a crapvpn device' $F "$C" set lo port 5
-	t "add: exists"       1 'add cv0: a device of that name exists already' $F "$C" add cv0 key 12
-	t "add: extack"       1 'add cv9: missing key \(Invalid argument\)' \
-		$F FAKE_RTNL_FAIL="16:22:missing key" "$C" add cv9 peer ::1
-	t "add: no module"    1 'add cv9: Unknown device type \(Operation not supported\)' \
-		$F FAKE_RTNL_FAIL="16:95:Unknown device type" "$C" add cv9 key 12
-	if grep -q 'Try: modprobe crapvpn' <<<"$out"; then ok; else bad "add: no module: hint" "$out"; fi
-	t "set: extack"       1 'set cv0: bad port \(Invalid argument\)' \
-		$F FAKE_RTNL_FAIL="16:22:bad port" "$C" set cv0 port 9
-	t "show: error"       1 'show: Operation not permitted' $F FAKE_RTNL_FAIL="18:1" "$C" show
-	t "compat"            0 '^crapvpn: created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to localhost \((127\.0\.0\.1|::1)\) port 1337, up$' \
-		$F "$C" -k "$K" -p localhost 10.9.0.1 10.9.0.2
-	t "compat: exists"    1 'device cv0 exists already' $F "$C" -k 12 -p ::1 -i cv0 10.9.0.1 10.9.0.2
-	t "compat: addr fails" 1 'cannot add the address to crapvpn0: Cannot assign requested address' \
-		$F FAKE_RTNL_FAIL="20:99" "$C" -k 12 -p ::1 10.9.0.1 10.9.0.2
-
-	# The bytes on the wire: key, peer, ports in host order, local.
-	rm -f "$tmp/log"
-	t "add: bytes"        0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" add cv9 key 0x12AB34 \
-		peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0 mtu 1400
-	has_bytes "add: KEY"       0700010012ab3400
-	has_bytes "add: PEER"      08000200c0000202
-	has_bytes "add: PEER_PORT" 06000400a00f0000
-	has_bytes "add: PORT"      0600050088130000
-	has_bytes "add: LOCAL"     0800060000000000
-	has_bytes "add: MTU"       0800040078050000
-	has_bytes "add: KIND"      0c000100637261707670
-	rm -f "$tmp/log"
-	t "set: bytes"        0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" set cv0 peer 2001:db8::2 local ::
-	has_bytes "set: PEER6"     1400030020010db8000000000000000000000002
-	has_bytes "set: LOCAL6"    1400070000000000000000000000000000000000
-	if hexbytes "$tmp/log" | grep -q '06000400\|06000500'; then bad "set: sent ports not given"; else ok; fi
-	rm -f "$tmp/log"
-	t "compat: bytes"     0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" -k 00ff -p 192.0.2.9 10.9.0.1 10.9.0.2
-	has_bytes "compat: IFA_LOCAL"   080002000a090001
-	has_bytes "compat: IFA_ADDRESS" 080001000a090002
-	has_bytes "compat: KEY"         0600010000ff
+t "show: fields"      0 'peer 192\.0\.2\.2 peer-port 4000 port 1337 local any key-len 16$' $F "$C" show
+if grep -q 'dummy0\|^lo' <<<"$out"; then bad "show: lists other kinds" "$out"; else ok; fi
+t "show: IPv6"        0 'peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096$' $F "$C" show
+t "show DEV"          0 '^cv0: mtu 1400$'      $F "$C" show cv0
+# IFLA_CRAPVPN_PORT_DEVS above 1 is said after the port; 1 (cv"6\
+# always) or none is not, and a lone device shows what it always did.
+t "show: shared"      0 'peer 192\.0\.2\.2 peer-port 4000 port 1337 shared 3 local any key-len 16$' \
+	$F FAKE_RTNL_PORT_DEVS=3 "$C" show cv0
+t "show -j: shared"   0 '"peer_port":4000,"port":1337,"shared":3,"key_len":16\}' \
+	$F FAKE_RTNL_PORT_DEVS=3 "$C" show -j cv0
+plain=$($F "$C" show; $F "$C" show -j)
+one=$($F FAKE_RTNL_PORT_DEVS=1 "$C" show; $F FAKE_RTNL_PORT_DEVS=1 "$C" show -j)
+[ -n "$plain" ] && [ "$one" = "$plain" ] && ok || bad "show: shared 1 is not said" "$one"
+t "show --json"       0 '^\[\{"ifname":"cv0","ifindex":7,"mtu":1400,"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\},' $F "$C" show --json
+if command -v python3 >/dev/null; then
+	if python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["ifname"]=="cv\"6\\" and "state" not in d[1] and "local" not in d[0] and "stats64" not in d[0] and d[1]["key_len"]==4096 and d[1]["local"]=="2001:db8::1"' <<<"$out"; then ok; else bad "show --json: not the JSON expected" "$out"; fi
+else
+	skipped "show --json: no python3 to parse the JSON"
 fi
+t "show -j DEV"       0 '^\[\{"ifname":"cv0".*\}\]$' $F "$C" show -j cv0
+# Not UTF-8 (RFC 3629): a lead byte above f4, overlong, a surrogate,
+# above U+10FFFF; each byte becomes U+FFFD. Then valid 2, 3, 4 bytes.
+N=$'c\xf5\x80\x80\xe0\x80\xaf\xed\xa0\x80\xf4\x90\x80\x80'
+t "show -j: not UTF-8" 0 '^\[\{"ifname":"c(\\ufffd){13}",' $F FAKE_RTNL_LINK="$N" "$C" show -j "$N"
+if command -v python3 >/dev/null; then
+	if python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode())' \
+		<<<"$out" 2>/dev/null; then ok; else bad "show -j: not UTF-8: invalid JSON" "$out"; fi
+else
+	skipped "show -j: not UTF-8: no python3 to parse the JSON"
+fi
+N=$'c\xc2\x80\xe2\x82\xac\xf0\x9f\x98\x80'
+t "show -j: UTF-8"    0 "^\\[\\{\"ifname\":\"$N\"," $F FAKE_RTNL_LINK="$N" "$C" show -j "$N"
+t "show: not crapvpn" 1 'show dummy0: not a crapvpn device \(its kind is "dummy"\)' $F "$C" show dummy0
+t "show: no kind"     1 'show lo: not a crapvpn device$' $F "$C" show lo
+t "show: no device"   1 'show nosuch: no such device' $F "$C" show nosuch
+t "del"               0 ''                      $F "$C" del cv0
+t "del: not crapvpn"  1 'del dummy0: not a crapvpn device' $F "$C" del dummy0
+t "del: no device"    1 'del nosuch: no such device' $F "$C" del nosuch
+t "set"               0 ''                      $F "$C" set cv0 peer 2001:db8::9
+t "set: not crapvpn"  1 'set lo: not a crapvpn device' $F "$C" set lo port 5
+t "add: exists"       1 'add cv0: a device of that name exists already' $F "$C" add cv0 key 12
+t "add: extack"       1 'add cv9: missing key \(Invalid argument\)' \
+	$F FAKE_RTNL_FAIL="16:22:missing key" "$C" add cv9 peer ::1
+t "add: no module"    1 'add cv9: Unknown device type \(Operation not supported\)' \
+	$F FAKE_RTNL_FAIL="16:95:Unknown device type" "$C" add cv9 key 12
+if grep -q 'Try: modprobe crapvpn' <<<"$out"; then ok; else bad "add: no module: hint" "$out"; fi
+t "set: extack"       1 'set cv0: bad port \(Invalid argument\)' \
+	$F FAKE_RTNL_FAIL="16:22:bad port" "$C" set cv0 port 9
+t "show: error"       1 'show: Operation not permitted' $F FAKE_RTNL_FAIL="18:1" "$C" show
+t "compat"            0 '^crapvpn: created crapvpn0 with 10\.9\.0\.1 peer 10\.9\.0\.2, tunnel to localhost \((127\.0\.0\.1|::1)\) port 1337, up$' \
+	$F "$C" -k "$K" -p localhost 10.9.0.1 10.9.0.2
+t "compat: exists"    1 'device cv0 exists already' $F "$C" -k 12 -p ::1 -i cv0 10.9.0.1 10.9.0.2
+t "compat: addr fails" 1 'cannot add the address to crapvpn0: Cannot assign requested address' \
+	$F FAKE_RTNL_FAIL="20:99" "$C" -k 12 -p ::1 10.9.0.1 10.9.0.2
+
+# The bytes on the wire: key, peer, ports in host order, local.
+rm -f "$tmp/log"
+t "add: bytes"        0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" add cv9 key 0x12AB34 \
+	peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0 mtu 1400
+has_bytes "add: KEY"       0700010012ab3400
+has_bytes "add: PEER"      08000200c0000202
+has_bytes "add: PEER_PORT" 06000400a00f0000
+has_bytes "add: PORT"      0600050088130000
+has_bytes "add: LOCAL"     0800060000000000
+has_bytes "add: MTU"       0800040078050000
+has_bytes "add: KIND"      0c000100637261707670
+rm -f "$tmp/log"
+t "set: bytes"        0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" set cv0 peer 2001:db8::2 local ::
+has_bytes "set: PEER6"     1400030020010db8000000000000000000000002
+has_bytes "set: LOCAL6"    1400070000000000000000000000000000000000
+if hexbytes "$tmp/log" | grep -q '06000400\|06000500'; then bad "set: sent ports not given"; else ok; fi
+rm -f "$tmp/log"
+t "compat: bytes"     0 '' $F FAKE_RTNL_LOG="$tmp/log" "$C" -k 00ff -p 192.0.2.9 10.9.0.1 10.9.0.2
+has_bytes "compat: IFA_LOCAL"   080002000a090001
+has_bytes "compat: IFA_ADDRESS" 080001000a090002
+has_bytes "compat: KEY"         0600010000ff
 
 echo "== crapvpn up/down: configuration files (crapvpn.conf(5))"
 # conf NAME LINES...: $tmp/conf/NAME.conf, mode 600
@@ -585,33 +583,31 @@ t "down: requests"    0 'RTM_DELLINK flags ack'       $D "$C" down "$tmp/conf/cv
 if grep -qx 'down cv0' <<<"$out"; then ok; else bad "down: pre-down" "$out"; fi
 t "down: no file, still deletes" 0 'IFLA_IFNAME "cvq"' $D FAKE_RTNL_LINK=cvq "$C" down cvq
 t "down: a bad file changes nothing" 1 'bad\.conf:1: the file holds a key' $D "$C" down "$tmp/conf/bad.conf"
-if [ -n "$FAKE" ]; then
-	# fake-rtnl's cv0 exists (peer 192.0.2.2, peer-port 4000, port 1337,
-	# mtu 1400, local any): up changes only what differs, live.
-	rm -f "$tmp/log"
-	t "up: running device: updated" 0 'cv0: updated from' $F FAKE_RTNL_LOG="$tmp/log" "$C" up "$tmp/conf/cv0.conf"
-	has_bytes "up: running: PORT 5000" 0600050088130000
-	has_bytes "up: running: KEY sent" 0e0001000123456789abcdef0123
-	if hexbytes "$tmp/log" | grep -q '06000400a00f\|08000200c0000202\|0800040078050000'; then
-		bad "up: running: sent what did not change (peer, peer-port, mtu)" "$(hexbytes "$tmp/log")"
-	else ok; fi
-	if hexbytes "$tmp/log" | grep -q '10000506'; then bad "up: running: re-created the device"; else ok; fi
-	t "up: running: addresses added" 0 'added address fd00:99::1/64' $F "$C" up "$tmp/conf/cv0.conf"
-	if grep -q 'up cv0' <<<"$out"; then bad "up: running: ran post-up again" "$out"; else ok; fi
-	conf dummy0 "key = 12"
-	t "up: another kind of device" 1 'up dummy0: a device of that name exists and is not a crapvpn device' \
-		$F "$C" up "$tmp/conf/dummy0.conf"
-	conf cv6 "key = 12"
-	t "up: new device"    0 'cv6: created from .*, up$' $F "$C" up "$tmp/conf/cv6.conf"
-	conf cv0l2 "key = 12" "peer = 192.0.2.2" "mode = l2"
-	mkdir -p "$tmp/conf/m" && cp "$tmp/conf/cv0l2.conf" "$tmp/conf/m/cv0.conf"
-	t "up: running l3 device, file says l2" 1 'says mode l2, the device is l3; the mode is set when a device is created' \
-		$F "$C" up "$tmp/conf/m/cv0.conf"
-	conf cv7 "key = 12" "post-up = exit 3"
-	t "up: post-up fails" 1 'post-up "exit 3" failed \(exit status 3\)' $F "$C" up "$tmp/conf/cv7.conf"
-	t "down"              0 'down cv0' $F "$C" down "$tmp/conf/cv0.conf"
-	t "down: not crapvpn" 1 'down dummy0: not a crapvpn device' $F "$C" down dummy0
-fi
+# fake-rtnl's cv0 exists (peer 192.0.2.2, peer-port 4000, port 1337,
+# mtu 1400, local any): up changes only what differs, live.
+rm -f "$tmp/log"
+t "up: running device: updated" 0 'cv0: updated from' $F FAKE_RTNL_LOG="$tmp/log" "$C" up "$tmp/conf/cv0.conf"
+has_bytes "up: running: PORT 5000" 0600050088130000
+has_bytes "up: running: KEY sent" 0e0001000123456789abcdef0123
+if hexbytes "$tmp/log" | grep -q '06000400a00f\|08000200c0000202\|0800040078050000'; then
+	bad "up: running: sent what did not change (peer, peer-port, mtu)" "$(hexbytes "$tmp/log")"
+else ok; fi
+if hexbytes "$tmp/log" | grep -q '10000506'; then bad "up: running: re-created the device"; else ok; fi
+t "up: running: addresses added" 0 'added address fd00:99::1/64' $F "$C" up "$tmp/conf/cv0.conf"
+if grep -q 'up cv0' <<<"$out"; then bad "up: running: ran post-up again" "$out"; else ok; fi
+conf dummy0 "key = 12"
+t "up: another kind of device" 1 'up dummy0: a device of that name exists and is not a crapvpn device' \
+	$F "$C" up "$tmp/conf/dummy0.conf"
+conf cv6 "key = 12"
+t "up: new device"    0 'cv6: created from .*, up$' $F "$C" up "$tmp/conf/cv6.conf"
+conf cv0l2 "key = 12" "peer = 192.0.2.2" "mode = l2"
+mkdir -p "$tmp/conf/m" && cp "$tmp/conf/cv0l2.conf" "$tmp/conf/m/cv0.conf"
+t "up: running l3 device, file says l2" 1 'says mode l2, the device is l3; the mode is set when a device is created' \
+	$F "$C" up "$tmp/conf/m/cv0.conf"
+conf cv7 "key = 12" "post-up = exit 3"
+t "up: post-up fails" 1 'post-up "exit 3" failed \(exit status 3\)' $F "$C" up "$tmp/conf/cv7.conf"
+t "down"              0 'down cv0' $F "$C" down "$tmp/conf/cv0.conf"
+t "down: not crapvpn" 1 'down dummy0: not a crapvpn device' $F "$C" down dummy0
 
 echo "== crapvpn@.service"
 if command -v systemd-analyze >/dev/null; then
@@ -661,7 +657,7 @@ _known_hosts_real() { COMPREPLY=(@HOSTS@); }
 COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
 _crapvpn
 echo "${COMPREPLY[*]}"'
-	run ${FAKE:+env LD_PRELOAD=$FAKE} bash -c "$script" _ "$TOOLS/crapvpn.bash-completion" "$C" "$@"
+	run $F bash -c "$script" _ "$TOOLS/crapvpn.bash-completion" "$C" "$@"
 }
 # ct NAME WANT WORDS...: completing the last word gives exactly WANT
 ct() {
@@ -683,12 +679,10 @@ ct "a value: nothing"  ""                              add cv0 port ""
 ct "genkey"            "16 32 64"                      genkey ""
 ct "add: no device"    ""                              add ""
 ct "show --json"       "--json"                        show cv0 ""
-if [ -n "$FAKE" ]; then
-	# Only crapvpn devices (not lo or dummy0).
-	ct "set: devices"  "cv0"                           set cv0
-	ct "del: devices"  "cv0"                           del cv0
-	ct "show: devices" "cv0"                           show -j cv0
-fi
+# Only crapvpn devices (not lo or dummy0).
+ct "set: devices"  "cv0"                           set cv0
+ct "del: devices"  "cv0"                           del cv0
+ct "show: devices" "cv0"                           show -j cv0
 bash -n "$TOOLS/crapvpn.bash-completion" && ok || bad "completion: bash -n"
 
 echo "== ip link plugin (link_crapvpn.so)"
@@ -732,51 +726,49 @@ else
 	t "ip: room for a key" '!0' 'has room for 992 here' \
 		$I link add cv9 type crapvpn key "${key4096:0:1986}"
 
-	if [ -n "$FAKE" ]; then
-		rm -f "$tmp/log"
-		t "ip link add: bytes" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
-			link add cv9 type crapvpn key 12ab peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0
-		has_bytes "ip add: KEY"       0600010012ab0000
-		has_bytes "ip add: PEER"      08000200c0000202
-		has_bytes "ip add: PEER_PORT" 06000400a00f0000
-		has_bytes "ip add: PORT"      0600050088130000
-		has_bytes "ip add: LOCAL"     0800060000000000
-		if hexbytes "$tmp/log" | grep -q '05000900'; then bad "ip add: MODE sent unasked"; else ok; fi
-		rm -f "$tmp/log"
-		t "ip link add mode l2" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
-			link add cv9 type crapvpn key 12ab mode l2
-		has_bytes "ip add: MODE l2"   0500090001000000
-		t "ip: peer 10.0x1" '!0' 'not a valid IPv4 address' $F IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
-			link add cv9 type crapvpn peer 10.0x1
-		rm -f "$tmp/log"
-		t "ip link set: bytes" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
-			link set cv0 type crapvpn peer 2001:db8::2 key-file "$tmp/key"
-		has_bytes "ip set: PEER6"     1400030020010db8000000000000000000000002
-		has_bytes "ip set: KEY"       090001000a0b0c0d0e000000
-		if hexbytes "$tmp/log" | grep -q '06000400\|06000500'; then bad "ip set: sent ports not given"; else ok; fi
-		t "ip -d link show"   0 'crapvpn peer 192\.0\.2\.2 peer-port 4000 port 1337 key-len 16' \
-			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
-		t "ip -d link show v6" 0 'crapvpn peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096' \
-			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
-		t "ip -d -j link show" 0 '"info_data":\{"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\}' \
-			$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
-		t "ip -d link show: shared" 0 'crapvpn peer 192\.0\.2\.2 peer-port 4000 port 1337 shared 3 key-len 16' \
-			$F FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show dev cv0
-		t "ip -d -j link show: shared" 0 '"port":1337,"shared":3,"key_len":16\}' \
-			$F FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
-		plain=$($F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show; $F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show)
-		one=$($F FAKE_RTNL_PORT_DEVS=1 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
-		      $F FAKE_RTNL_PORT_DEVS=1 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show)
-		[ -n "$plain" ] && [ "$one" = "$plain" ] && ok || bad "ip -d link show: shared 1 is not said" "$one"
-		# The same names, and unset values left out the same way.
-		C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
-			json_like_ip "show --json agrees with ip -j -d link show"
-		C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
-			json_like_ip "show --json cv0 agrees with ip -j -d link show cv0" cv0
-		C="$F FAKE_RTNL_PORT_DEVS=3 $CRAPVPN" \
-		IP="env LD_PRELOAD=$FAKE FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR=$PLUGIN_DIR $IP" \
-			json_like_ip "show --json agrees with ip -j -d link show on shared" cv0
-	fi
+	rm -f "$tmp/log"
+	t "ip link add: bytes" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+		link add cv9 type crapvpn key 12ab peer 192.0.2.2 peer-port 4000 port 5000 local 0.0.0.0
+	has_bytes "ip add: KEY"       0600010012ab0000
+	has_bytes "ip add: PEER"      08000200c0000202
+	has_bytes "ip add: PEER_PORT" 06000400a00f0000
+	has_bytes "ip add: PORT"      0600050088130000
+	has_bytes "ip add: LOCAL"     0800060000000000
+	if hexbytes "$tmp/log" | grep -q '05000900'; then bad "ip add: MODE sent unasked"; else ok; fi
+	rm -f "$tmp/log"
+	t "ip link add mode l2" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+		link add cv9 type crapvpn key 12ab mode l2
+	has_bytes "ip add: MODE l2"   0500090001000000
+	t "ip: peer 10.0x1" '!0' 'not a valid IPv4 address' $F IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+		link add cv9 type crapvpn peer 10.0x1
+	rm -f "$tmp/log"
+	t "ip link set: bytes" 0 '' $F FAKE_RTNL_LOG="$tmp/log" IP_LIB_DIR="$PLUGIN_DIR" "$IP" \
+		link set cv0 type crapvpn peer 2001:db8::2 key-file "$tmp/key"
+	has_bytes "ip set: PEER6"     1400030020010db8000000000000000000000002
+	has_bytes "ip set: KEY"       090001000a0b0c0d0e000000
+	if hexbytes "$tmp/log" | grep -q '06000400\|06000500'; then bad "ip set: sent ports not given"; else ok; fi
+	t "ip -d link show"   0 'crapvpn peer 192\.0\.2\.2 peer-port 4000 port 1337 key-len 16' \
+		$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
+	t "ip -d link show v6" 0 'crapvpn peer 2001:db8::2 peer-port 1337 port 1338 local 2001:db8::1 key-len 4096' \
+		$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
+	t "ip -d -j link show" 0 '"info_data":\{"peer":"192\.0\.2\.2","peer_port":4000,"port":1337,"key_len":16\}' \
+		$F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
+	t "ip -d link show: shared" 0 'crapvpn peer 192\.0\.2\.2 peer-port 4000 port 1337 shared 3 key-len 16' \
+		$F FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show dev cv0
+	t "ip -d -j link show: shared" 0 '"port":1337,"shared":3,"key_len":16\}' \
+		$F FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show dev cv0
+	plain=$($F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show; $F IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show)
+	one=$($F FAKE_RTNL_PORT_DEVS=1 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d link show
+	      $F FAKE_RTNL_PORT_DEVS=1 IP_LIB_DIR="$PLUGIN_DIR" "$IP" -d -j link show)
+	[ -n "$plain" ] && [ "$one" = "$plain" ] && ok || bad "ip -d link show: shared 1 is not said" "$one"
+	# The same names, and unset values left out the same way.
+	C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
+		json_like_ip "show --json agrees with ip -j -d link show"
+	C="$F IP_LIB_DIR=$PLUGIN_DIR $CRAPVPN" IP="env LD_PRELOAD=$FAKE IP_LIB_DIR=$PLUGIN_DIR $IP" \
+		json_like_ip "show --json cv0 agrees with ip -j -d link show cv0" cv0
+	C="$F FAKE_RTNL_PORT_DEVS=3 $CRAPVPN" \
+	IP="env LD_PRELOAD=$FAKE FAKE_RTNL_PORT_DEVS=3 IP_LIB_DIR=$PLUGIN_DIR $IP" \
+		json_like_ip "show --json agrees with ip -j -d link show on shared" cv0
 fi
 
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
