@@ -140,70 +140,12 @@ static const char *operstate_name(uint8_t st, char *buf, size_t len)
 	return buf;
 }
 
-/* ip(8)'s convention: a value the kernel did not report is left out. */
-static void json_uint(const char *name, int has, unsigned int v)
-{
-	if (has)
-		printf(",\"%s\":%u", name, v);
-}
-
-static void json_addr(const char *name, const struct cv_addr *a)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	if (a->family)
-		printf(",\"%s\":\"%s\"", name, cv_addr_str(a, buf, sizeof(buf)));
-}
-
 static void json_dir(const char *name, uint64_t bytes, uint64_t packets,
 		     uint64_t errors, uint64_t dropped)
 {
 	printf("\"%s\":{\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64
 	       ",\"errors\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
 	       name, bytes, packets, errors, dropped);
-}
-
-static void print_json(const struct link *l, const struct counters *c,
-		       int first)
-{
-	const struct rtnl_link_stats64 *s = &l->stats;
-	unsigned int i, k;
-	char buf[8];
-
-	printf("%s{\"ifname\":", first ? "" : ",");
-	json_str(l->name);
-	printf(",\"ifindex\":%d", l->index);
-	if (l->has_operstate)
-		printf(",\"state\":\"%s\"",
-		       operstate_name(l->operstate, buf, sizeof(buf)));
-	json_uint("mtu", l->has_mtu, l->mtu);
-	if (l->l2)	/* as ip -j says it: layer 3, the default, unsaid */
-		printf(",\"mode\":\"l2\"");
-	json_addr("peer", &l->peer);
-	json_uint("peer_port", l->peer_port != 0, l->peer_port);
-	json_uint("port", l->port != 0, l->port);
-	json_uint("shared", l->port_devs > 1, l->port_devs);
-	json_addr("local", &l->local);
-	json_uint("key_len", l->has_key_len, l->key_len);
-	if (l->has_stats) {
-		printf(",\"stats64\":{");
-		json_dir("rx", s->rx_bytes, s->rx_packets, s->rx_errors,
-			 s->rx_dropped);
-		putchar(',');
-		json_dir("tx", s->tx_bytes, s->tx_packets, s->tx_errors,
-			 s->tx_dropped);
-		putchar('}');
-	}
-	if (c->names) {
-		printf(",\"drops\":{");
-		for (i = k = 0; i < c->n; i++)
-			if (is_drop(c, i))
-				printf("%s\"%s\":%llu", k++ ? "," : "",
-				       counter_name(c, i),
-				       (unsigned long long)c->val->data[i]);
-		putchar('}');
-	}
-	putchar('}');
 }
 
 /* Bytes as wg(8) shows them: B, KiB, MiB, GiB, TiB. */
@@ -225,48 +167,99 @@ static const char *human_bytes(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-static void print_text(const struct link *l, const struct counters *c)
+/*
+ * One setting, as text (" word value") or JSON (,"key":value); as ip(8)
+ * does, a value the kernel did not report is left out.
+ */
+static void put_str(int json, const char *key, const char *word, const char *v)
 {
-	char buf[INET6_ADDRSTRLEN], b2[32];
-	unsigned int i, shown = 0;
+	if (json)
+		printf(",\"%s\":\"%s\"", key, v);
+	else
+		printf(" %s %s", word, v);
+}
 
-	printf("%s:", l->name);
+static void put_uint(int json, const char *key, const char *word, int has,
+		     unsigned int v)
+{
+	if (has && json)
+		printf(",\"%s\":%u", key, v);
+	else if (has)
+		printf(" %s %u", word, v);
+}
+
+/* A device: two lines of text, or a JSON object (after a comma if !first). */
+static void print_link(const struct link *l, const struct counters *c,
+		       int json, int first)
+{
+	const struct rtnl_link_stats64 *s = &l->stats;
+	char buf[INET6_ADDRSTRLEN], b2[32];
+	unsigned int i, k;
+
+	if (json) {
+		printf("%s{\"ifname\":", first ? "" : ",");
+		json_str(l->name);
+		printf(",\"ifindex\":%d", l->index);
+	} else {
+		printf("%s:", l->name);
+	}
 	if (l->has_operstate)
-		printf(" state %s", operstate_name(l->operstate, b2, sizeof(b2)));
-	if (l->has_mtu)
-		printf(" mtu %u", l->mtu);
-	printf("\n   ");
-	if (l->l2)
-		printf(" mode l2");
+		put_str(json, "state", "state",
+			operstate_name(l->operstate, buf, sizeof(buf)));
+	put_uint(json, "mtu", "mtu", l->has_mtu, l->mtu);
+	if (!json)
+		printf("\n   ");
+	if (l->l2)	/* as ip says it: layer 3, the default, unsaid */
+		put_str(json, "mode", "mode", "l2");
 	if (l->peer.family)
-		printf(" peer %s", cv_addr_str(&l->peer, buf, sizeof(buf)));
-	if (l->peer_port)
-		printf(" peer-port %u", l->peer_port);
-	if (l->port)
-		printf(" port %u", l->port);
-	if (l->port_devs > 1)
-		printf(" shared %u", l->port_devs);
+		put_str(json, "peer", "peer", cv_addr_str(&l->peer, buf, sizeof(buf)));
+	put_uint(json, "peer_port", "peer-port", l->peer_port != 0, l->peer_port);
+	put_uint(json, "port", "port", l->port != 0, l->port);
+	put_uint(json, "shared", "shared", l->port_devs > 1, l->port_devs);
 	if (l->local.family)
-		printf(" local %s", cv_addr_str(&l->local, buf, sizeof(buf)));
-	else if (l->has_key_len)	/* configured, bound to no address */
-		printf(" local any");
-	if (l->has_key_len)
-		printf(" key-len %u", l->key_len);
+		put_str(json, "local", "local",
+			cv_addr_str(&l->local, buf, sizeof(buf)));
+	else if (l->has_key_len && !json)	/* configured, bound to no address */
+		put_str(json, "local", "local", "any");
+	put_uint(json, "key_len", "key-len", l->has_key_len, l->key_len);
+
+	if (json) {
+		if (l->has_stats) {
+			printf(",\"stats64\":{");
+			json_dir("rx", s->rx_bytes, s->rx_packets, s->rx_errors,
+				 s->rx_dropped);
+			putchar(',');
+			json_dir("tx", s->tx_bytes, s->tx_packets, s->tx_errors,
+				 s->tx_dropped);
+			putchar('}');
+		}
+		if (c->names) {
+			printf(",\"drops\":{");
+			for (i = k = 0; i < c->n; i++)
+				if (is_drop(c, i))
+					printf("%s\"%s\":%llu", k++ ? "," : "",
+					       counter_name(c, i),
+					       (unsigned long long)c->val->data[i]);
+			putchar('}');
+		}
+		putchar('}');
+		return;
+	}
 	printf("\n");
 	if (l->has_stats) {
 		printf("    transfer: %s received (%" PRIu64 " packets), ",
-		       human_bytes(l->stats.rx_bytes, buf, sizeof(buf)),
-		       (uint64_t)l->stats.rx_packets);
+		       human_bytes(s->rx_bytes, buf, sizeof(buf)),
+		       (uint64_t)s->rx_packets);
 		printf("%s sent (%" PRIu64 " packets)\n",
-		       human_bytes(l->stats.tx_bytes, buf, sizeof(buf)),
-		       (uint64_t)l->stats.tx_packets);
+		       human_bytes(s->tx_bytes, b2, sizeof(b2)),
+		       (uint64_t)s->tx_packets);
 	}
-	for (i = 0; i < c->n; i++)
+	for (i = k = 0; i < c->n; i++)
 		if (is_drop(c, i) && c->val->data[i])
-			printf("%s %s %llu", shown++ ? "," : "    drops:",
+			printf("%s %s %llu", k++ ? "," : "    drops:",
 			       counter_name(c, i),
 			       (unsigned long long)c->val->data[i]);
-	if (shown)
+	if (k)
 		printf("\n");
 }
 
@@ -280,10 +273,7 @@ static void show_link(const struct link *l, struct show_state *st)
 	struct counters c;
 
 	get_counters(l->name, &c);
-	if (st->json)
-		print_json(l, &c, st->count == 0);
-	else
-		print_text(l, &c);
+	print_link(l, &c, st->json, st->count == 0);
 	free(c.names);
 	free(c.val);
 	st->count++;
