@@ -10,10 +10,12 @@
  *
  * The configuration (key, peer, ports, local address) lives in one
  * RCU-managed struct crapvpn_conf: a packet sees all of the old or all of
- * the new configuration, never a mix. The UDP socket, published on its own
- * (transmit checks that it is of the peer's family), belongs to the network
- * namespace the device was created in and stays there if the device moves,
- * as WireGuard's does.
+ * the new configuration, never a mix. Devices bound to the same local
+ * address and port share one UDP socket, a struct crapvpn_port, which
+ * hands each datagram to the device whose peer sent it. The port is
+ * published on its own (transmit checks that its socket is of the peer's
+ * family); it belongs to the network namespace the device was created in
+ * and stays there if the device moves, as WireGuard's socket does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -112,15 +114,39 @@ struct crapvpn_params {
 
 struct crapvpn_conf {
 	struct crapvpn_params p;
+	struct crapvpn_dev *cv;
+	struct hlist_node node;		/* in its port's peers, if it has one */
 	struct dst_cache dst_cache;	/* routes to this peer only */
 	struct crapvpn_keystream *ks;	/* in the same allocation */
+};
+
+/*
+ * A UDP socket and the devices that share it. A lone device takes every
+ * datagram, from any source, as the userspace CrapVPN does; devices that
+ * share the socket each have a peer, and a datagram goes to the one whose
+ * peer address sent it, or, where several have that address, whose peer
+ * port matches too. Each configuration is hashed, not the device, so a
+ * datagram is always opened with the key that goes with its sender.
+ */
+#define CRAPVPN_PEER_BITS	10
+
+struct crapvpn_port {
+	struct socket __rcu *sock;	/* NULL: lost to a failed rebind */
+	struct crapvpn_params bind;	/* its family, local address and port */
+	struct list_head list;		/* on its namespace's, under RTNL */
+	struct list_head devs;		/* under RTNL */
+	unsigned int ndevs;
+	struct crapvpn_conf __rcu *sole;	/* the lone device's */
+	atomic_long_t rx_unknown;	/* datagrams from no device's peer */
+	struct hlist_head peers[1 << CRAPVPN_PEER_BITS];
 };
 
 struct crapvpn_dev {
 	struct net_device *dev;
 	struct net *net;		/* where the socket lives */
 	struct crapvpn_conf __rcu *conf;
-	struct socket __rcu *sock;
+	struct crapvpn_port __rcu *port;
+	struct list_head port_node;	/* on the port's devs, under RTNL */
 	struct gro_cells gro_cells;
 	enum crapvpn_mode mode;		/* fixed at creation */
 	struct list_head list;		/* on its socket netns's, under RTNL */
@@ -129,10 +155,11 @@ struct crapvpn_dev {
 
 /*
  * The devices whose socket lives in a namespace, to delete them when it
- * goes away (wherever they have moved).
+ * goes away (wherever they have moved), and the ports open there.
  */
 struct crapvpn_net {
 	struct list_head devs;
+	struct list_head ports;
 };
 
 static unsigned int crapvpn_net_id __read_mostly;
@@ -142,6 +169,13 @@ static struct list_head *crapvpn_net_devs(struct net *net)
 	struct crapvpn_net *cn = net_generic(net, crapvpn_net_id);
 
 	return &cn->devs;
+}
+
+static struct list_head *crapvpn_net_ports(struct net *net)
+{
+	struct crapvpn_net *cn = net_generic(net, crapvpn_net_id);
+
+	return &cn->ports;
 }
 
 static void crapvpn_count_drop(struct crapvpn_dev *cv, enum crapvpn_drop why)
@@ -210,7 +244,8 @@ static void crapvpn_params_apply(struct crapvpn_params *p,
  * A new configuration: @old (NULL on creation) with the changes in @data.
  * Without a new key the old key stream is copied.
  */
-static struct crapvpn_conf *crapvpn_conf_new(const struct crapvpn_conf *old,
+static struct crapvpn_conf *crapvpn_conf_new(struct crapvpn_dev *cv,
+					     const struct crapvpn_conf *old,
 					     struct nlattr *data[],
 					     struct netlink_ext_ack *extack)
 {
@@ -248,6 +283,7 @@ static struct crapvpn_conf *crapvpn_conf_new(const struct crapvpn_conf *old,
 		return ERR_PTR(-ENOMEM);
 	}
 	conf->p = p;
+	conf->cv = cv;
 	if (key)
 		crapvpn_keystream_init(conf->ks, nla_data(key), keylen);
 	else
@@ -466,6 +502,58 @@ static int crapvpn_inner_proto(struct crapvpn_dev *cv, struct sk_buff *skb)
 	}
 }
 
+static struct hlist_head *crapvpn_bucket(struct crapvpn_port *port,
+					 const union crapvpn_addr *a)
+{
+	u32 h = a->sa.sa_family == AF_INET ?
+		(__force u32)a->sin.sin_addr.s_addr :
+		ipv6_addr_hash(&a->sin6.sin6_addr);
+
+	return &port->peers[hash_32(h, CRAPVPN_PEER_BITS)];
+}
+
+static bool crapvpn_addr_equal(const union crapvpn_addr *a,
+			       const union crapvpn_addr *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET)
+		return a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
+	return ipv6_addr_equal(&a->sin6.sin6_addr, &b->sin6.sin6_addr);
+}
+
+/*
+ * The configuration of the device that @skb's sender is the peer of: the
+ * only one with its address, or the one with its address and port. Two
+ * configurations of one device (a change under way) are no ambiguity.
+ */
+static struct crapvpn_conf *crapvpn_port_lookup(struct crapvpn_port *port,
+						struct sock *sk,
+						struct sk_buff *skb)
+{
+	u16 sport = ntohs(udp_hdr(skb)->source);
+	struct crapvpn_conf *conf, *found = NULL;
+	union crapvpn_addr from;
+	bool ambiguous = false;
+
+	from.sa.sa_family = sk->sk_family;
+	if (sk->sk_family == AF_INET)
+		from.sin.sin_addr.s_addr = ip_hdr(skb)->saddr;
+	else
+		from.sin6.sin6_addr = ipv6_hdr(skb)->saddr;
+
+	hlist_for_each_entry_rcu(conf, crapvpn_bucket(port, &from), node) {
+		if (!crapvpn_addr_equal(&conf->p.peer, &from))
+			continue;
+		if (conf->p.peer_port == sport)
+			return conf;
+		if (found && found->cv != conf->cv)
+			ambiguous = true;
+		found = conf;
+	}
+	return ambiguous ? NULL : found;
+}
+
 /*
  * The socket's encap_rcv hook. It consumes every datagram (returns 0), so
  * nothing is ever queued on the socket itself; the UDP checksum has been
@@ -475,14 +563,22 @@ static int crapvpn_inner_proto(struct crapvpn_dev *cv, struct sk_buff *skb)
  */
 static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 {
-	struct crapvpn_dev *cv = rcu_dereference_sk_user_data(sk);
+	struct crapvpn_port *port = rcu_dereference_sk_user_data(sk);
 	enum crapvpn_hdr_verdict verdict;
+	struct crapvpn_conf *conf;
+	struct crapvpn_dev *cv;
 	struct sk_buff *plain;
 	unsigned int len;
 	int why;
 
-	if (!cv)	/* not attached yet, or being released */
+	if (!port)	/* being released */
 		goto free;
+	conf = rcu_dereference(port->sole) ?: crapvpn_port_lookup(port, sk, skb);
+	if (!conf) {
+		atomic_long_inc(&port->rx_unknown);
+		goto free;
+	}
+	cv = conf->cv;
 
 	len = skb->len - sizeof(struct udphdr);
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) +
@@ -502,7 +598,7 @@ static int crapvpn_udp_recv(struct sock *sk, struct sk_buff *skb)
 	}
 	__skb_pull(skb, sizeof(struct udphdr) + CRAPVPN_HDR_LEN);
 
-	plain = crapvpn_open(cv, rcu_dereference(cv->conf)->ks, skb);
+	plain = crapvpn_open(cv, conf->ks, skb);
 	if (!plain) {
 		why = CRAPVPN_DROP_RX_NOMEM;
 		goto drop;
@@ -547,10 +643,10 @@ free:
 
 static struct socket *crapvpn_sock_open(struct net *net,
 					const struct crapvpn_params *p,
-					struct crapvpn_dev *cv)
+					struct crapvpn_port *port)
 {
 	struct udp_tunnel_sock_cfg tunnel = {
-		.sk_user_data = cv,
+		.sk_user_data = port,
 		.encap_type = 1,
 		.encap_rcv = crapvpn_udp_recv,
 	};
@@ -623,6 +719,183 @@ static bool crapvpn_same_bind(const struct crapvpn_params *a,
 		return ipv6_addr_equal(&a->local.sin6.sin6_addr,
 				       &b->local.sin6.sin6_addr);
 	return true;
+}
+
+/* ---- Ports: sockets shared by devices, all under RTNL ---- */
+
+/* An open port in @net bound as @p would be, if there is one. */
+static struct crapvpn_port *crapvpn_port_find(struct net *net,
+					      const struct crapvpn_params *p)
+{
+	struct crapvpn_port *port;
+
+	list_for_each_entry(port, crapvpn_net_ports(net), list)
+		if (rtnl_dereference(port->sock) &&
+		    crapvpn_same_bind(&port->bind, p))
+			return port;
+	return NULL;
+}
+
+static struct crapvpn_port *crapvpn_port_open(struct net *net,
+					      const struct crapvpn_params *p,
+					      struct netlink_ext_ack *extack)
+{
+	struct crapvpn_port *port = kvzalloc(sizeof(*port), GFP_KERNEL);
+	struct socket *sock;
+
+	if (!port)
+		return ERR_PTR(-ENOMEM);
+	INIT_LIST_HEAD(&port->devs);
+	port->bind = *p;
+	sock = crapvpn_sock_err(crapvpn_sock_open(net, p, port), extack);
+	if (IS_ERR(sock)) {
+		kvfree(port);
+		return ERR_CAST(sock);
+	}
+	RCU_INIT_POINTER(port->sock, sock);
+	list_add(&port->list, crapvpn_net_ports(net));
+	return port;
+}
+
+/* Closes @port if no device is left on it; no reader may see it there. */
+static void crapvpn_port_put(struct crapvpn_port *port)
+{
+	if (port->ndevs)
+		return;
+	list_del(&port->list);
+	crapvpn_sock_close(rtnl_dereference(port->sock));
+	kvfree(port);
+}
+
+/*
+ * Moves a lone device's socket to @p's address and port; the old socket,
+ * if still open, is left in @stale for the caller to close once the new
+ * configuration is published. Binding the new socket first keeps the old
+ * one if that fails; only a rebind on the very same port must close the
+ * old socket first, and reopens it if the new bind fails. Only the final
+ * failure is reported: a success must not come with an error message.
+ */
+static int crapvpn_port_rebind(struct net *net, struct crapvpn_port *port,
+			       const struct crapvpn_params *p,
+			       struct socket **stale,
+			       struct netlink_ext_ack *extack)
+{
+	struct socket *old = rtnl_dereference(port->sock);
+	struct socket *sock = crapvpn_sock_open(net, p, port);
+
+	if (PTR_ERR_OR_ZERO(sock) == -EADDRINUSE && old &&
+	    port->bind.port == p->port) {
+		RCU_INIT_POINTER(port->sock, NULL);
+		crapvpn_sock_close(old);
+		old = NULL;
+		sock = crapvpn_sock_open(net, p, port);
+		if (IS_ERR(sock)) {
+			old = crapvpn_sock_open(net, &port->bind, port);
+			rcu_assign_pointer(port->sock, IS_ERR(old) ? NULL : old);
+		}
+	}
+	if (IS_ERR(crapvpn_sock_err(sock, extack)))
+		return PTR_ERR(sock);
+	rcu_assign_pointer(port->sock, sock);
+	port->bind = *p;
+	*stale = old;
+	return 0;
+}
+
+/*
+ * The port for @cv bound as @p: a port open there already, or the one @cv
+ * is alone on, rebound (see crapvpn_port_rebind() for @stale), or a new
+ * one.
+ */
+static struct crapvpn_port *crapvpn_port_get(struct crapvpn_dev *cv,
+					     const struct crapvpn_params *p,
+					     struct socket **stale,
+					     struct netlink_ext_ack *extack)
+{
+	struct crapvpn_port *cur = rtnl_dereference(cv->port);
+	struct crapvpn_port *port = crapvpn_port_find(cv->net, p);
+	int err;
+
+	if (port && port != cur)
+		return port;
+	if (cur && cur->ndevs == 1) {
+		err = crapvpn_port_rebind(cv->net, cur, p, stale, extack);
+		return err ? ERR_PTR(err) : cur;
+	}
+	return crapvpn_port_open(cv->net, p, extack);
+}
+
+/* Whether @conf, @cv's next configuration, may share @port. */
+static int crapvpn_port_admit(struct crapvpn_port *port, struct crapvpn_dev *cv,
+			      const struct crapvpn_conf *conf,
+			      struct netlink_ext_ack *extack)
+{
+	unsigned int others = port->ndevs - (rtnl_dereference(cv->port) == port);
+	struct crapvpn_conf *sole = rtnl_dereference(port->sole);
+	struct crapvpn_conf *c;
+
+	if (!others)
+		return 0;
+	if (!conf->p.peer.sa.sa_family) {
+		NL_SET_ERR_MSG(extack,
+			       "crapvpn: a device that shares its port needs a peer");
+		return -EINVAL;
+	}
+	if (sole && sole->cv != cv && !sole->p.peer.sa.sa_family) {
+		NL_SET_ERR_MSG(extack,
+			       "crapvpn: the UDP port is in use by a device without a peer");
+		return -EADDRINUSE;
+	}
+	hlist_for_each_entry(c, crapvpn_bucket(port, &conf->p.peer), node) {
+		if (c->cv != cv && c->p.peer_port == conf->p.peer_port &&
+		    crapvpn_addr_equal(&c->p.peer, &conf->p.peer)) {
+			NL_SET_ERR_MSG(extack,
+				       "crapvpn: another device on this port has the same peer address and port");
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
+static void crapvpn_port_hash(struct crapvpn_port *port,
+			      struct crapvpn_conf *conf)
+{
+	if (conf->p.peer.sa.sa_family)
+		hlist_add_head_rcu(&conf->node,
+				   crapvpn_bucket(port, &conf->p.peer));
+}
+
+static void crapvpn_port_unhash(struct crapvpn_conf *conf)
+{
+	if (!hlist_unhashed(&conf->node))
+		hlist_del_init_rcu(&conf->node);
+}
+
+/* The lone device takes every datagram; shared, the hash decides. */
+static void crapvpn_port_update(struct crapvpn_port *port)
+{
+	struct crapvpn_dev *cv;
+
+	cv = list_first_entry_or_null(&port->devs, struct crapvpn_dev,
+				      port_node);
+	rcu_assign_pointer(port->sole, port->ndevs == 1 ?
+			   rtnl_dereference(cv->conf) : NULL);
+}
+
+static void crapvpn_port_join(struct crapvpn_port *port,
+			      struct crapvpn_dev *cv)
+{
+	list_add(&cv->port_node, &port->devs);
+	port->ndevs++;
+	rcu_assign_pointer(cv->port, port);
+}
+
+static void crapvpn_port_leave(struct crapvpn_port *port,
+			       struct crapvpn_dev *cv)
+{
+	list_del_init(&cv->port_node);
+	port->ndevs--;
+	crapvpn_port_update(port);
 }
 
 /* ---- Transmit ---- */
@@ -980,7 +1253,8 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct crapvpn_dev *cv = netdev_priv(dev);
 	struct crapvpn_conf *conf = rcu_dereference_bh(cv->conf);
-	struct socket *sock = rcu_dereference_bh(cv->sock);
+	struct crapvpn_port *port = rcu_dereference_bh(cv->port);
+	struct socket *sock = port ? rcu_dereference_bh(port->sock) : NULL;
 	struct sk_buff *segs, *next;
 	struct crapvpn_route r;
 	int why;
@@ -993,7 +1267,7 @@ static netdev_tx_t crapvpn_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto unreachable;
 	}
 	/*
-	 * No socket: a rebind failed (see crapvpn_rebind()). One of the other
+	 * No socket: a rebind failed (see crapvpn_port_rebind()). One of the other
 	 * family: a changelink to a peer of the other family is between
 	 * publishing its socket and its configuration.
 	 */
@@ -1074,18 +1348,24 @@ static int crapvpn_dev_init(struct net_device *dev)
 }
 
 /*
- * Releases socket and configuration; safe to call twice. Both are
- * unpublished first, and freed only once no reader can hold them.
+ * Takes the device off its port and releases its configuration, and the
+ * port if it was the last there; safe to call twice. Both are unpublished
+ * first, and freed only once no reader can hold them.
  */
 static void crapvpn_release(struct crapvpn_dev *cv)
 {
-	struct socket *sock = rtnl_dereference(cv->sock);
+	struct crapvpn_port *port = rtnl_dereference(cv->port);
 	struct crapvpn_conf *conf = rtnl_dereference(cv->conf);
 
-	RCU_INIT_POINTER(cv->sock, NULL);
+	if (conf)
+		crapvpn_port_unhash(conf);
+	if (port)
+		crapvpn_port_leave(port, cv);
+	RCU_INIT_POINTER(cv->port, NULL);
 	RCU_INIT_POINTER(cv->conf, NULL);
 	synchronize_net();
-	crapvpn_sock_close(sock);
+	if (port)
+		crapvpn_port_put(port);
 	crapvpn_conf_free(conf);
 }
 
@@ -1158,25 +1438,40 @@ static void crapvpn_get_drvinfo(struct net_device *dev,
 	strscpy(info->version, CRAPVPN_VERSION, sizeof(info->version));
 }
 
+/*
+ * The device's drop counters, then its port's: the datagrams that came
+ * from no device's peer belong to no device, so every device on the port
+ * shows the same count.
+ */
+static const char crapvpn_port_stat[ETH_GSTRING_LEN] = "port_rx_unknown_peer";
+
 static int crapvpn_get_sset_count(struct net_device *dev, int sset)
 {
-	return sset == ETH_SS_STATS ? CRAPVPN_DROP_MAX : -EOPNOTSUPP;
+	return sset == ETH_SS_STATS ? CRAPVPN_DROP_MAX + 1 : -EOPNOTSUPP;
 }
 
 static void crapvpn_get_strings(struct net_device *dev, u32 sset, u8 *buf)
 {
-	if (sset == ETH_SS_STATS)
-		memcpy(buf, crapvpn_drop_names, sizeof(crapvpn_drop_names));
+	if (sset != ETH_SS_STATS)
+		return;
+	memcpy(buf, crapvpn_drop_names, sizeof(crapvpn_drop_names));
+	memcpy(buf + sizeof(crapvpn_drop_names), crapvpn_port_stat,
+	       sizeof(crapvpn_port_stat));
 }
 
 static void crapvpn_get_ethtool_stats(struct net_device *dev,
 				      struct ethtool_stats *stats, u64 *data)
 {
 	struct crapvpn_dev *cv = netdev_priv(dev);
+	struct crapvpn_port *port;
 	int i;
 
 	for (i = 0; i < CRAPVPN_DROP_MAX; i++)
 		data[i] = atomic_long_read(&cv->drops[i]);
+	rcu_read_lock();
+	port = rcu_dereference(cv->port);
+	data[i] = port ? atomic_long_read(&port->rx_unknown) : 0;
+	rcu_read_unlock();
 }
 
 static const struct ethtool_ops crapvpn_ethtool_ops = {
@@ -1271,6 +1566,7 @@ static const struct nla_policy crapvpn_policy[IFLA_CRAPVPN_MAX + 1] = {
 	[IFLA_CRAPVPN_LOCAL6]	 = { .type = NLA_BINARY },
 	[IFLA_CRAPVPN_KEY_LEN]	 = { .type = NLA_BINARY },
 	[IFLA_CRAPVPN_MODE]	 = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_PORT_DEVS] = { .type = NLA_BINARY },
 };
 
 static enum crapvpn_mode crapvpn_mode_of(struct nlattr *data[])
@@ -1339,6 +1635,11 @@ static int crapvpn_validate(struct nlattr *tb[], struct nlattr *data[],
 	if (data[IFLA_CRAPVPN_KEY_LEN]) {
 		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_KEY_LEN],
 				    "crapvpn: the key length is reported, not set");
+		return -EINVAL;
+	}
+	if (data[IFLA_CRAPVPN_PORT_DEVS]) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PORT_DEVS],
+				    "crapvpn: the number of devices on a port is reported, not set");
 		return -EINVAL;
 	}
 	if (crapvpn_bad_len(data, IFLA_CRAPVPN_PEER, sizeof(struct in_addr))) {
@@ -1411,36 +1712,45 @@ static int crapvpn_create(struct net *src_net, struct net_device *dev,
 			  struct netlink_ext_ack *extack)
 {
 	struct crapvpn_dev *cv = netdev_priv(dev);
+	struct crapvpn_port *port;
 	struct crapvpn_conf *conf;
-	struct socket *sock;
 	int err;
 
 	cv->dev = dev;
 	cv->net = src_net;
 	cv->mode = crapvpn_mode_of(data);
 	INIT_LIST_HEAD(&cv->list);
+	INIT_LIST_HEAD(&cv->port_node);
 	if (cv->mode == CRAPVPN_MODE_L2) {
 		err = crapvpn_setup_l2(dev, tb, extack);
 		if (err)
 			return err;
 	}
 
-	conf = crapvpn_conf_new(NULL, data, extack);
+	conf = crapvpn_conf_new(cv, NULL, data, extack);
 	if (IS_ERR(conf))
 		return PTR_ERR(conf);
 	/*
 	 * Bind before registering, so that a busy port fails the request
-	 * with nothing created; the socket drops what it receives until
-	 * the device is attached to it below.
+	 * with nothing created; until the device is up, what it receives
+	 * is dropped as rx_drop_down.
 	 */
-	sock = crapvpn_sock_err(crapvpn_sock_open(src_net, &conf->p, NULL),
-				extack);
-	if (IS_ERR(sock)) {
+	port = crapvpn_port_find(src_net, &conf->p) ?:
+	       crapvpn_port_open(src_net, &conf->p, extack);
+	if (IS_ERR(port)) {
 		crapvpn_conf_free(conf);
-		return PTR_ERR(sock);
+		return PTR_ERR(port);
+	}
+	err = crapvpn_port_admit(port, cv, conf, extack);
+	if (err) {
+		crapvpn_port_put(port);
+		crapvpn_conf_free(conf);
+		return err;
 	}
 	RCU_INIT_POINTER(cv->conf, conf);
-	RCU_INIT_POINTER(cv->sock, sock);
+	crapvpn_port_join(port, cv);
+	crapvpn_port_hash(port, conf);
+	crapvpn_port_update(port);
 
 	if (!tb[IFLA_MTU] && crapvpn_sock_family(&conf->p) == AF_INET6)
 		dev->mtu -= CRAPVPN_OVERHEAD6 - CRAPVPN_OVERHEAD4;
@@ -1451,7 +1761,6 @@ static int crapvpn_create(struct net *src_net, struct net_device *dev,
 		return err;
 	}
 	list_add(&cv->list, crapvpn_net_devs(src_net));
-	rcu_assign_sk_user_data(sock->sk, cv);
 	return 0;
 }
 
@@ -1472,43 +1781,17 @@ static int crapvpn_newlink(struct net *src_net, struct net_device *dev,
 }
 #endif
 
-/*
- * Rebinds the socket for @p. Binding the new socket first keeps the old
- * one if that fails; only a rebind on the very same port must close the
- * old socket first, and reopens it if the new bind fails. Only the final
- * failure is reported: a success must not come with an error message.
- */
-static struct socket *crapvpn_rebind(struct crapvpn_dev *cv,
-				     const struct crapvpn_params *old,
-				     const struct crapvpn_params *p,
-				     struct netlink_ext_ack *extack)
-{
-	struct socket *sock = crapvpn_sock_open(cv->net, p, cv);
-	struct socket *prev;
-
-	if (!IS_ERR(sock) || PTR_ERR(sock) != -EADDRINUSE ||
-	    old->port != p->port)
-		return crapvpn_sock_err(sock, extack);
-
-	prev = rtnl_dereference(cv->sock);
-	RCU_INIT_POINTER(cv->sock, NULL);
-	crapvpn_sock_close(prev);
-	sock = crapvpn_sock_open(cv->net, p, cv);
-	if (IS_ERR(sock)) {
-		prev = crapvpn_sock_open(cv->net, old, cv);
-		rcu_assign_pointer(cv->sock, IS_ERR(prev) ? NULL : prev);
-	}
-	return crapvpn_sock_err(sock, extack);
-}
-
 static int crapvpn_changelink(struct net_device *dev, struct nlattr *tb[],
 			      struct nlattr *data[],
 			      struct netlink_ext_ack *extack)
 {
 	struct crapvpn_dev *cv = netdev_priv(dev);
 	struct crapvpn_conf *old = rtnl_dereference(cv->conf);
-	struct socket *sock = NULL, *old_sock = NULL;
+	struct crapvpn_port *port = rtnl_dereference(cv->port);
+	struct crapvpn_port *next = port;
+	struct socket *stale = NULL;
 	struct crapvpn_conf *conf;
+	int err;
 
 	/* Another link type would be another device (geneve refuses too). */
 	if (data && data[IFLA_CRAPVPN_MODE] &&
@@ -1517,23 +1800,38 @@ static int crapvpn_changelink(struct net_device *dev, struct nlattr *tb[],
 				    "crapvpn: the mode is fixed when the device is created");
 		return -EOPNOTSUPP;
 	}
-	conf = crapvpn_conf_new(old, data, extack);
+	conf = crapvpn_conf_new(cv, old, data, extack);
 	if (IS_ERR(conf))
 		return PTR_ERR(conf);
 	/* Without a socket (a rebind lost it) any change tries to bind. */
-	if (!rtnl_dereference(cv->sock) ||
-	    !crapvpn_same_bind(&old->p, &conf->p)) {
-		sock = crapvpn_rebind(cv, &old->p, &conf->p, extack);
-		if (IS_ERR(sock)) {
+	if (!rtnl_dereference(port->sock) ||
+	    !crapvpn_same_bind(&port->bind, &conf->p)) {
+		next = crapvpn_port_get(cv, &conf->p, &stale, extack);
+		if (IS_ERR(next)) {
 			crapvpn_conf_free(conf);
-			return PTR_ERR(sock);
+			return PTR_ERR(next);
 		}
-		old_sock = rtnl_dereference(cv->sock);
-		rcu_assign_pointer(cv->sock, sock);
 	}
+	err = crapvpn_port_admit(next, cv, conf, extack);
+	if (err) {
+		if (next != port)
+			crapvpn_port_put(next);
+		crapvpn_conf_free(conf);
+		return err;
+	}
+
+	if (next != port) {
+		crapvpn_port_leave(port, cv);
+		crapvpn_port_join(next, cv);
+	}
+	crapvpn_port_hash(next, conf);
 	rcu_assign_pointer(cv->conf, conf);
+	crapvpn_port_unhash(old);
+	crapvpn_port_update(next);
 	synchronize_net();
-	crapvpn_sock_close(old_sock);
+	crapvpn_sock_close(stale);
+	if (next != port)
+		crapvpn_port_put(port);
 	crapvpn_conf_free(old);
 	return 0;
 }
@@ -1550,6 +1848,7 @@ static size_t crapvpn_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(struct in6_addr)) +	/* PEER(6) */
 	       nla_total_size(sizeof(u16)) +		/* PEER_PORT */
 	       nla_total_size(sizeof(u16)) +		/* PORT */
+	       nla_total_size(sizeof(u32)) +		/* PORT_DEVS */
 	       nla_total_size(sizeof(struct in6_addr));	/* LOCAL(6) */
 }
 
@@ -1568,8 +1867,9 @@ static int crapvpn_fill_info(struct sk_buff *skb, const struct net_device *dev)
 {
 	struct crapvpn_dev *cv = netdev_priv(dev);
 	const struct crapvpn_conf *conf = rtnl_dereference(cv->conf);
+	const struct crapvpn_port *port = rtnl_dereference(cv->port);
 
-	if (!conf)
+	if (!conf || !port)
 		return 0;
 	if (nla_put_u8(skb, IFLA_CRAPVPN_MODE, cv->mode) ||
 	    nla_put_u32(skb, IFLA_CRAPVPN_KEY_LEN, conf->ks->keylen) ||
@@ -1577,6 +1877,7 @@ static int crapvpn_fill_info(struct sk_buff *skb, const struct net_device *dev)
 			     &conf->p.peer) ||
 	    nla_put_u16(skb, IFLA_CRAPVPN_PEER_PORT, conf->p.peer_port) ||
 	    nla_put_u16(skb, IFLA_CRAPVPN_PORT, conf->p.port) ||
+	    nla_put_u32(skb, IFLA_CRAPVPN_PORT_DEVS, port->ndevs) ||
 	    crapvpn_put_addr(skb, IFLA_CRAPVPN_LOCAL, IFLA_CRAPVPN_LOCAL6,
 			     &conf->p.local))
 		return -EMSGSIZE;
@@ -1615,6 +1916,7 @@ static struct rtnl_link_ops crapvpn_link_ops __read_mostly = {
 static int __net_init crapvpn_net_init(struct net *net)
 {
 	INIT_LIST_HEAD(crapvpn_net_devs(net));
+	INIT_LIST_HEAD(crapvpn_net_ports(net));
 	return 0;
 }
 

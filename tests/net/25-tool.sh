@@ -14,7 +14,7 @@ HELPERS=$CV_ROOT/tests/net/helpers
 KEY=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 KEY2=$(od -An -tx1 -N100 /dev/urandom | tr -d ' \n')
 KEY3=$(od -An -tx1 -N333 /dev/urandom | tr -d ' \n')
-K_INUSE="crapvpn: the UDP port is already in use"
+K_SAMEPEER="crapvpn: another device on this port has the same peer address and port"
 
 # says TEXT: the last command's output contains TEXT.
 says() { grep -qF -- "$1" "$CV_TMP/out"; }
@@ -192,9 +192,9 @@ check "ping6 between the IPv6 compat instances" ping_ok fd00:9::2
 check "compat: mixed families refused" status 1 \
 	tool a -k "$KEY" -p 192.0.2.2 -i cvx 10.9.1.1 fd00::2
 check "... says so" says "LOCAL_IP and PEER_IP must both be IPv4 or both IPv6"
-check "compat: the kernel's refusal (port 1337 taken) is reported" status 1 \
+check "compat: the kernel's refusal (cv4 has this peer on port 1337) is reported" status 1 \
 	tool a -k "$KEY" -p 192.0.2.2 -i cvx 10.9.1.1 10.9.1.2
-check "... with the kernel's message" says "$K_INUSE"
+check "... with the kernel's message" says "$K_SAMEPEER"
 check_fails "... and no device is left" ipa link show cvx
 check "compat: no -p is a usage error" status 2 tool a -k "$KEY" 10.9.1.1 10.9.1.2
 check "compat: a bad key is an error" status 1 tool a -k 12x4 -p 192.0.2.2 -i cvx 10.9.1.1 10.9.1.2

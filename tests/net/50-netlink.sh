@@ -36,6 +36,10 @@ K_PORT="crapvpn: the port must be a 16-bit number from 1 to 65535"
 K_FAMILY="crapvpn: peer and local address must be of the same family"
 K_INUSE="crapvpn: the UDP port is already in use"
 K_NOTLOCAL="crapvpn: the local address is not one of this host's"
+K_PORTDEVS="crapvpn: the number of devices on a port is reported, not set"
+K_SAMEPEER="crapvpn: another device on this port has the same peer address and port"
+K_NEEDPEER="crapvpn: a device that shares its port needs a peer"
+K_NOPEER="crapvpn: the UDP port is in use by a device without a peer"
 
 # refused DESC MSG CMD...: CMD fails and says MSG (a fixed string).
 refused() {
@@ -209,15 +213,37 @@ add_refused "crapvpn add: zero peer" "$K_UNICAST" tool a add cv0 key "$KEY" peer
 add_refused "raw: KEY_LEN given" "$K_KEYLEN" nl a add cv0 key="$KEY" "$P4" key_len=4
 add_refused "raw: KEY_LEN of a wrong size given" "$K_KEYLEN" \
 	nl a add cv0 key="$KEY" "$P4" key_len=hex:01
+add_refused "raw: PORT_DEVS given" "$K_PORTDEVS" nl a add cv0 key="$KEY" "$P4" port_devs=2
 
+# Devices on one port share its socket when each has its own peer.
 check "a crapvpn device on port 1400" \
 	ipa link add cvp type crapvpn key "$KEY" peer 192.0.2.2 port 1400
-add_refused "ip: port 1400 taken by another crapvpn" "$K_INUSE" \
+add_refused "ip: port 1400 has a device with the same peer and peer port" "$K_SAMEPEER" \
 	ipa link add cv0 type crapvpn key "$KEY" peer 192.0.2.2 port 1400
-add_refused "crapvpn add: port 1400 taken by another crapvpn" "$K_INUSE" \
+add_refused "crapvpn add: the same, with the tool" "$K_SAMEPEER" \
 	tool a add cv0 key "$KEY" peer 192.0.2.2 port 1400
+add_refused "raw: a device without a peer cannot share port 1400" "$K_NEEDPEER" \
+	nl a add cv0 key="$KEY" port=1400
 add_refused "ip: local 192.0.2.1 port 1400 taken (any-address bind)" "$K_INUSE" \
 	ipa link add cv0 type crapvpn key "$KEY" peer 192.0.2.2 port 1400 local 192.0.2.1
+check "ip: the same peer address with another peer port shares port 1400" \
+	ipa link add cvq type crapvpn key "$KEY" peer 192.0.2.2 peer-port 1499 port 1400
+check "ip: another peer shares port 1400" \
+	ipa link add cvr type crapvpn key "$KEY" peer 198.18.0.77 port 1400
+check_eq "raw dump: cvp, cvq and cvr report 3 devices on their port" \
+	"$(for d in cvp cvq cvr; do nl a info $d | grep -o '"port_devs": [0-9]*'; done | tr '\n' ' ')" \
+	'"port_devs": 3 "port_devs": 3 "port_devs": 3 '
+check_eq "ss: one socket on port 1400" \
+	"$(n a ss -u -a -n -H 'sport = :1400' | wc -l)" 1
+ipa link del cvq
+ipa link del cvr
+check_eq "raw dump: cvp alone again" "$(nl a info cvp | grep -o '"port_devs": [0-9]*')" \
+	'"port_devs": 1'
+check "a device without a peer on port 1406" \
+	ipa link add cvn type crapvpn key "$KEY" port 1406
+add_refused "ip: port 1406 belongs to a device without a peer" "$K_NOPEER" \
+	ipa link add cv0 type crapvpn key "$KEY" peer 192.0.2.2 port 1406
+ipa link del cvn
 check "bind a plain UDP socket to 0.0.0.0:1401" bind_udp a 4 1401
 add_refused "ip: port 1401 taken by a plain UDP socket" "$K_INUSE" \
 	ipa link add cv0 type crapvpn key "$KEY" peer 192.0.2.2 port 1401
@@ -298,7 +324,7 @@ check "ping through the 4096-byte-key tunnel" n a ping -c 2 -i 0.2 -W 3 10.50.0.
 check_eq "ip -d -j: key_len 4096" "$(jinfo a cvk)" \
 	'{"key_len":4096,"peer":"192.0.2.2","peer_port":1500,"port":1500}'
 check_eq "raw dump: key_len 4096" \
-	"$(nl b info cvk)" '{"key_len": 4096, "kind": "crapvpn", "mode": "l3", "peer": "192.0.2.1", "peer_port": 1500, "port": 1500}'
+	"$(nl b info cvk)" '{"key_len": 4096, "kind": "crapvpn", "mode": "l3", "peer": "192.0.2.1", "peer_port": 1500, "port": 1500, "port_devs": 1}'
 
 for ns in a b; do
 	{
@@ -340,6 +366,7 @@ set_refused "raw set: 4-byte port" "$K_PORT" nl a set cv4 port=hex:39050000
 set_refused "raw set: 5-byte local" "$K_LOCAL4" nl a set cv4 local=hex:c000020100
 set_refused "raw set: peer and peer6" "$K_TWOPEERS" nl a set cv4 peer=192.0.2.2 peer6=2001:db8::2
 set_refused "raw set: KEY_LEN" "$K_KEYLEN" nl a set cv4 key_len=32
+set_refused "raw set: PORT_DEVS" "$K_PORTDEVS" nl a set cv4 port_devs=1
 set_refused "raw set: an IPv6 local on an IPv4 peer" "$K_FAMILY" nl a set cv4 local6=2001:db8::1
 set_refused "raw set: an IPv6 peer with an IPv4 local" "$K_FAMILY" \
 	nl a set cv4 peer6=2001:db8::2 local=192.0.2.1
@@ -350,7 +377,7 @@ set_refused "ip set: link-local IPv6 peer" "$K_LINKLOCAL" \
 set_refused "crapvpn set: empty key (tool)" "empty (at least 1 byte" tool a set cv4 key ""
 check "a crapvpn device on port 1400 again" \
 	ipa link add cvp type crapvpn key "$KEY" peer 192.0.2.2 port 1400
-set_refused "ip set: port 1400 taken by another crapvpn" "$K_INUSE" \
+set_refused "ip set: port 1400 has a device with cv4's peer and peer port" "$K_SAMEPEER" \
 	ipa link set cv4 type crapvpn port 1400
 set_refused "ip set: port 1401 taken by a plain socket" "$K_INUSE" \
 	ipa link set cv4 type crapvpn port 1401

@@ -249,11 +249,12 @@ conf a "key-file = $CV_TMP/cvc.key" "peer = 192.0.2.2" "address = 10.88.0.1/24" 
 check "up: a failing post-up fails the up" status 1 tool a up "$CV_TMP/a/cvc.conf"
 check "... says so" says 'post-up "exit 7" failed (exit status 7)'
 check_fails "... and leaves no device" ipa link show cvc
-# The kernel's refusal (port in use) too: file named, no device left.
+# The kernel's refusal (a shared port needs peers) too: file named, no
+# device left.
 ipa link add cvp type crapvpn key 12 port 1600
 conf a "key-file = $CV_TMP/cvc.key" "port = 1600"
 check "up: the kernel's refusal is reported" status 1 tool a up "$CV_TMP/a/cvc.conf"
-check "... with its message" says "the UDP port is already in use"
+check "... with its message" says "a device that shares its port needs a peer"
 check_fails "... and no device is left" ipa link show cvc
 ipa link del cvp
 

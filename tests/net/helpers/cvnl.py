@@ -15,12 +15,12 @@ Runs in the current network namespace (use ip netns exec).
                                 appear in FILE, raw or as hex (any case)
 
 ATTR is NAME=VALUE with NAME one of key, peer, peer6, peer_port, port,
-local, local6, key_len, mode and VALUE:
+local, local6, key_len, mode, port_devs and VALUE:
   hex:HEX      raw bytes (hex:  is an empty attribute)
   zeros:N      N zero bytes
   rand:N:SEED  N pseudo-random bytes from SEED
   an IPv4/IPv6 address (peer, peer6, local, local6), a number (ports: u16,
-  key_len: u32, host byte order), l3 or l2 or a number (mode: u8), or hex
+  key_len and port_devs: u32, host byte order), l3 or l2 or a number (mode: u8), or hex
   digits (key).
 
 Exit status 0 on success; on a kernel error it prints
@@ -54,7 +54,7 @@ NLA_F_NESTED = 0x8000
 NLA_TYPE_MASK = 0x3fff
 
 ATTRS = {"key": 1, "peer": 2, "peer6": 3, "peer_port": 4, "port": 5,
-         "local": 6, "local6": 7, "key_len": 8, "mode": 9}
+         "local": 6, "local6": 7, "key_len": 8, "mode": 9, "port_devs": 10}
 MODES = ["l3", "l2"]
 NAMES = {v: k for k, v in ATTRS.items()}
 
@@ -92,7 +92,7 @@ def value(name, text):
         return socket.inet_pton(socket.AF_INET6, text)
     if name in ("peer_port", "port"):
         return struct.pack("=H", int(text))
-    if name == "key_len":
+    if name in ("key_len", "port_devs"):
         return struct.pack("=I", int(text))
     if name == "mode":
         return bytes([MODES.index(text) if text in MODES else int(text)])
@@ -220,7 +220,7 @@ def decode(name, p):
         return socket.inet_ntop(socket.AF_INET6, p)
     if name in ("peer_port", "port") and len(p) == 2:
         return struct.unpack("=H", p)[0]
-    if name == "key_len" and len(p) == 4:
+    if name in ("key_len", "port_devs") and len(p) == 4:
         return struct.unpack("=I", p)[0]
     if name == "mode" and len(p) == 1 and p[0] < len(MODES):
         return MODES[p[0]]

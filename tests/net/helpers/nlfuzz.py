@@ -10,14 +10,16 @@ sockets and have 192.0.2.1/24 and 2001:db8::1/64 (nodad) on an up device.
 Requests (raw NETLINK_ROUTE, tests/net/helpers/cvnl.py's encoder): creates
 (NLM_F_CREATE|NLM_F_EXCL, kind crapvpn), changes of existing devices and a
 few deletions. IFLA_INFO_DATA holds 0 to 7 attributes: crapvpn's own
-(KEY .. MODE) and unknown types, with right and wrong sizes, duplicates,
+(KEY .. PORT_DEVS) and unknown types, with right and wrong sizes, duplicates,
 NLA_F_NESTED / NLA_F_NET_BYTEORDER flags, and now and then a truncated tail;
 sometimes there is no IFLA_INFO_DATA at all, or odd IFLA_LINKINFO members.
 Values: ports from a small pool (so that binds collide), addresses that are
 local, not local, multicast, broadcast, zero, or random.
 
 The model is crapvpn_validate(), crapvpn_conf_new(), crapvpn_sock_open()
-and the UDP bind rules. Each request must end as predicted: accepted, or
+and the UDP bind rules, and the rules of shared ports: devices with the
+same bind share one socket if each has a peer and no two the same peer
+address and peer port. Each request must end as predicted: accepted, or
 refused with errno and extack message (NLMSGERR_ATTR_MSG) exactly as
 crapvpn words them; where the model cannot know (a random local address:
 bind may or may not work) either outcome is fine, a refusal still needs a
@@ -51,14 +53,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cvnl  # noqa: E402
 
 AF4, AF6 = socket.AF_INET, socket.AF_INET6
-KEY, PEER, PEER6, PEER_PORT, PORT, LOCAL, LOCAL6, KEY_LEN, MODE = range(1, 10)
+(KEY, PEER, PEER6, PEER_PORT, PORT, LOCAL, LOCAL6, KEY_LEN, MODE,
+ PORT_DEVS) = range(1, 11)
 SIZES = {PEER: 4, PEER6: 16, PEER_PORT: 2, PORT: 2, LOCAL: 4, LOCAL6: 16,
-         KEY_LEN: 4, MODE: 1}
+         KEY_LEN: 4, MODE: 1, PORT_DEVS: 4}
 MODES = ["l3", "l2"]
 
 M_NOKEY = "crapvpn: a key is required"
 M_KEYSIZE = "crapvpn: the key must be 1 to 4096 bytes"
 M_KEYLEN = "crapvpn: the key length is reported, not set"
+M_PORTDEVS = "crapvpn: the number of devices on a port is reported, not set"
 M_PEER4 = "crapvpn: an IPv4 peer address is 4 bytes"
 M_PEER6 = "crapvpn: an IPv6 peer address is 16 bytes"
 M_LOCAL4 = "crapvpn: an IPv4 local address is 4 bytes"
@@ -78,6 +82,10 @@ M_NOTLOCAL = "crapvpn: the local address is not one of this host's"
 M_SOCK = "crapvpn: cannot open the UDP socket"
 M_MODE = "crapvpn: the mode is l3 or l2"
 M_MODEFIXED = "crapvpn: the mode is fixed when the device is created"
+M_NEEDPEER = "crapvpn: a device that shares its port needs a peer"
+M_NOPEER = "crapvpn: the UDP port is in use by a device without a peer"
+M_SAMEPEER = ("crapvpn: another device on this port has the same peer "
+              "address and port")
 
 LOCAL4_OK, LOCAL6_OK = "192.0.2.1", "2001:db8::1"
 PORTS = list(range(4000, 4008))
@@ -155,10 +163,11 @@ class Dev:
         return (self.family(), self.local[1] if self.local else None,
                 self.port)
 
-    def info(self):
+    def info(self, port_devs):
         """What the kernel's IFLA_INFO_DATA must say (cvnl.decode form)."""
         out = {"key_len": self.keylen, "peer_port": self.peer_port,
-               "port": self.port, "mode": MODES[self.mode]}
+               "port": self.port, "mode": MODES[self.mode],
+               "port_devs": port_devs}
         if self.peer:
             k = "peer" if self.peer[0] == AF4 else "peer6"
             out[k] = socket.inet_ntop(*self.peer)
@@ -185,7 +194,7 @@ def parse_data(data):
         if alen < 4 or off + alen > len(data):
             break
         t = atype & cvnl.NLA_TYPE_MASK
-        if 1 <= t <= MODE:
+        if 1 <= t <= PORT_DEVS:
             tb[t] = data[off + 4:off + alen]
         off += (alen + 3) & ~3
     return tb
@@ -197,6 +206,8 @@ def validate(tb):
         return M_KEYSIZE
     if KEY_LEN in tb:
         return M_KEYLEN
+    if PORT_DEVS in tb:
+        return M_PORTDEVS
     for t, m in ((PEER, M_PEER4), (PEER6, M_PEER6), (LOCAL, M_LOCAL4),
                  (LOCAL6, M_LOCAL6)):
         if t in tb and len(tb[t]) != SIZES[t]:
@@ -269,6 +280,19 @@ def same_bind(a, b):
     return a.bind() == b.bind()
 
 
+def admit(d, sharers):
+    """crapvpn_port_admit(): d joins the devices bound as it is."""
+    if not sharers:
+        return "ok"
+    if not d.peer:
+        return (errno.EINVAL, M_NEEDPEER)
+    if any(not o.peer for o in sharers):
+        return (errno.EADDRINUSE, M_NOPEER)
+    if any(o.peer == d.peer and o.peer_port == d.peer_port for o in sharers):
+        return (errno.EADDRINUSE, M_SAMEPEER)
+    return "ok"
+
+
 SOCK_MSGS = {errno.EADDRINUSE: M_INUSE, errno.EADDRNOTAVAIL: M_NOTLOCAL}
 
 
@@ -301,8 +325,11 @@ def predict(devs, name, creating, data, tb):
     d = apply(old, tb)
     if d.local and d.peer and d.local[0] != d.peer[0]:
         return None, (errno.EINVAL, M_FAMILY)
-    if not creating and same_bind(old, d):
-        return d, "ok"
+    # An open port with this bind is joined (or kept) without a bind().
+    sharers = [o for o in others if same_bind(o, d)]
+    if sharers or not creating and same_bind(old, d):
+        r = admit(d, sharers)
+        return (d, r) if r == "ok" else (None, r)
     r = bind_outcome(d, others)
     if r == "ok":
         return d, "ok"
@@ -339,7 +366,7 @@ class Gen:
         if t in (PORT, PEER_PORT):
             p = r.choice(PORTS + [0, r.randint(1, 65535)])
             return struct.pack("=H", p)
-        if t == KEY_LEN:
+        if t in (KEY_LEN, PORT_DEVS):
             return struct.pack("=I", r.randint(0, 5000))
         if t == MODE:
             return bytes([r.choice([0, 0, 1, 1, 1, 2, 255])])
@@ -363,11 +390,11 @@ class Gen:
             t = r.choice([KEY, PEER, PEER6, PEER_PORT, PORT, LOCAL, LOCAL6,
                           PEER, PORT, LOCAL])
         elif x < 0.86:
-            t = KEY_LEN
+            t = r.choice([KEY_LEN, KEY_LEN, PORT_DEVS])
         elif x < 0.93:
             t = MODE
         else:
-            t = r.choice([0, 10, 11, 20, 100, 0x3fff])
+            t = r.choice([0, 11, 12, 20, 100, 0x3fff])
         v = self.value(t) if r.random() < 0.8 else self.wrong_size(t)
         flags = 0
         if r.random() < 0.05:
@@ -466,13 +493,15 @@ class Fuzz:
     def checkpoint(self, where):
         self.stats["checkpoints"] += 1
         kd = self.kernel_devs()
-        want = {n: d.info() for n, d in self.devs.items()}
+        devs = self.devs.values()
+        want = {n: d.info(sum(same_bind(d, o) for o in devs))
+                for n, d in self.devs.items()}
         if kd != want:
             self.state.append("%s: devices %r, model %r" % (where, kd, want))
             # Resynchronise so that one bug is reported once.
             self.resync(kd)
         ks = self.kernel_socks()
-        ws = sorted((d.bind() for d in self.devs.values()), key=repr)
+        ws = sorted({d.bind() for d in self.devs.values()}, key=repr)
         if ks != ws:
             self.state.append("%s: UDP sockets %r, model %r" % (where, ks, ws))
 
@@ -570,15 +599,17 @@ class Fuzz:
 
     # ---- fault injection ----
     def failnth_templates(self):
-        """(description, creating, attributes, blocker (port, family) or
-        None). Keys
+        """(description, creating, attributes, blocker (port, family,
+        local attribute) or None). Keys
         stay below 2 KiB: the configuration then fits a page and kvzalloc()
         never falls back to vmalloc(), whose failure warns with a stack."""
         k = self.rng.randbytes(24)
         h = struct.pack
         t = []
         t.append(("create v4", True, [cvnl.nla(KEY, k), cvnl.nla(PEER, a4("192.0.2.2")),
-                                      cvnl.nla(PORT, h("=H", 4100))], (4100, AF4)))
+                                      cvnl.nla(PORT, h("=H", 4100))],
+                  # bound to one address: a bind to any address conflicts
+                  (4100, AF4, cvnl.nla(LOCAL, a4(LOCAL4_OK)))))
         t.append(("create v6 local", True, [cvnl.nla(KEY, k * 60),
                                             cvnl.nla(PEER6, a6("2001:db8::2")),
                                             cvnl.nla(LOCAL6, a6(LOCAL6_OK)),
@@ -713,11 +744,11 @@ class Fuzz:
                 return None, injected
             raise
 
-    def ensure_base(self, port=4103, family=AF4):
+    def ensure_base(self, port=4103, family=AF4, local=b""):
         if self.ifindex("nfb"):
             return
         peer = (cvnl.nla(PEER, a4("192.0.2.2")) if family == AF4 else
-                cvnl.nla(PEER6, a6("2001:db8::2")))
+                cvnl.nla(PEER6, a6("2001:db8::2"))) + local
         err, msg = self.nl.request(
             cvnl.RTM_NEWLINK, cvnl.NLM_F_CREATE | cvnl.NLM_F_EXCL,
             cvnl.ifinfo() + cvnl.nla(cvnl.IFLA_IFNAME, b"nfb\0") +
