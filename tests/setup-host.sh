@@ -8,13 +8,14 @@ set -euo pipefail
 # Every command the build, tests, demo and benchmarks run comes from one of
 # these or from an Essential package: a fresh machine has nothing else
 # (tests/fresh-check proves it). procps: sysctl (60-lifecycle), pgrep
-# (bench); xxd: 25-tool; cpio: vm-run's initramfs; git: make deb, tests/pkg.
+# (bench); xxd: 25-tool; nftables: nft (55-shared's NAT); cpio: vm-run's
+# initramfs; git: make deb, tests/pkg.
 PKGS=(
 	build-essential pkg-config kmod bc flex bison libelf-dev libssl-dev
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 sparse
 	libmnl-dev iproute2 dkms debhelper dh-dkms dpkg-dev lintian fakeroot
 	qemu-system-x86 busybox-static cpio debootstrap git
-	iputils-ping ethtool tcpdump tshark iperf3 netcat-openbsd socat
+	iputils-ping ethtool tcpdump tshark iperf3 netcat-openbsd socat nftables
 	procps xxd python3 python3-pyroute2 jq xz-utils zstd
 	valgrind clang libclang-rt-14-dev gnuplot-nox wireguard-tools linux-perf
 )
