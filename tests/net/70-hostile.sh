@@ -1,9 +1,11 @@
 #!/bin/bash
 # Hostile traffic: while a SHA-256-checked TCP transfer runs b -> a through
 # cv4, namespace b fires CV_HOSTILE_N random and mutated datagrams
-# (tests/net/helpers/hostile.c, sendmmsg) at a's cv4 (IPv4, port 1337; three
-# quarters) and cv6 (IPv6, port 1338; the rest), and a churn loop keeps
-# changing things around them:
+# (tests/net/helpers/hostile.c, sendmmsg) at a's cv4 (IPv4, port 1337; five
+# eighths), at a's cvs, which shares cv4's port with peer 192.0.2.3 (b's
+# second address; an eighth), from b's third address 192.0.2.4, the peer of
+# no device there (a sixteenth), and at cv6 (IPv6, port 1338; the rest),
+# and a churn loop keeps changing things around them:
 #  * cv4's key, on both ends at once, to a random key and back (the
 #    transfer stalls, retransmits and goes on);
 #  * b's devices cvc0..3 (sprayed by a third, slower hostile sender from a,
@@ -14,8 +16,9 @@
 #  * a's devices cva0..1 (no traffic): the same kinds of changes.
 # Afterwards: the transfer is intact (bytes and SHA-256 equal on both ends),
 # the kernel log is clean (the runner checks it), no socket is left but
-# those of cv4 and cv6, the tunnels still carry pings, and the accounting
-# is exact for a's cv4 and cv6 (see "Accounting" below).
+# those of cv4 (shared with cvs) and cv6, the tunnels still carry pings,
+# and the accounting is exact for a's port 1337 and cv6 (see "Accounting"
+# below).
 #
 # Knobs: CV_HOSTILE_N (datagrams; default 1000000 on the debug kernel of
 # tests/debug/ (kmemleak present), 50000 on others: TCG delivers a few
@@ -50,15 +53,17 @@ DONE=
 # stay 0. A datagram with a bad checksum is counted in InCsumErrors and
 # never reaches the hook. crapvpn_udp_recv() in turn counts every datagram
 # of an attached device exactly once: in rx_packets when gro_cells took it,
-# else in one rx_drop_* counter. So, over an interval in which
-#  - cv4 holds the only IPv4 UDP socket of namespace a that receives
-#    anything and cv6 the only IPv6 one (a's churn devices cva* get no
-#    datagrams: nobody sends to their ports, 3000 and 3001), and
-#  - neither device is created, deleted or re-bound (their sockets are
+# else in one rx_drop_* counter, or, from no device's peer on a shared
+# port, in the port's port_rx_unknown_peer. So, over an interval in which
+#  - cv4's and cvs's port holds the only IPv4 UDP socket of namespace a
+#    that receives anything and cv6 the only IPv6 one (a's churn devices
+#    cva* get no datagrams: nobody sends to their ports, 3000 and 3001), and
+#  - none of them is created, deleted or re-bound (their sockets are
 #    attached all along: a datagram reaching a detached socket is freed
 #    uncounted; the churn changes only cv4's key, which keeps the socket),
 # the equations are exact:
-#   delta(rx_packets + sum of rx_drop_*) of a's cv4 == delta(Udp InDatagrams) of a
+#   delta(rx_packets + sum of rx_drop_*) of a's cv4 and cvs
+#     + delta(port_rx_unknown_peer) == delta(Udp InDatagrams) of a
 #   delta(rx_packets + sum of rx_drop_*) of a's cv6 == delta(Udp6InDatagrams) of a
 # whatever else happened: datagrams lost before delivery (veth backlog,
 # fragments never reassembled) count on neither side; the transfer's own
@@ -101,7 +106,8 @@ rx_total() {
 }
 # counters: one line with everything the equations use.
 counters() {
-	echo "$(rx_total a cv4) $(udp_snmp a InDatagrams) $(rx_total a cv6) $(udp_snmp a InDatagrams 6)"
+	echo "$(rx_total a cv4) $(rx_total a cvs) $(ethtool_stat a cv4 port_rx_unknown_peer)" \
+		"$(udp_snmp a InDatagrams) $(rx_total a cv6) $(udp_snmp a InDatagrams 6)"
 }
 # reading N: a's cv4 and cv6 counters into $CV_TMP/s4.N and s6.N, and a's
 # Udp and Udp6 InDatagrams into in4_N and in6_N, all as of one moment. A
@@ -116,6 +122,8 @@ reading() {
 	for ((i = 0; i < 60; i++)); do
 		before="$(udp_snmp a InDatagrams) $(udp_snmp a InDatagrams 6)"
 		snap a cv4 >"$CV_TMP/s4.$1"
+		snap a cvs >"$CV_TMP/ss.$1"
+		ethtool_stat a cv4 port_rx_unknown_peer >"$CV_TMP/su.$1"
 		snap a cv6 >"$CV_TMP/s6.$1"
 		after="$(udp_snmp a InDatagrams) $(udp_snmp a InDatagrams 6)"
 		[ "$before" = "$after" ] && break
@@ -260,6 +268,10 @@ ip netns del c 2>/dev/null
 ip netns add c
 check "tunnel4" tunnel4
 check "tunnel6" tunnel6
+ipb addr add 192.0.2.3/24 dev vb
+ipb addr add 192.0.2.4/24 dev vb
+check "cvs, on cv4's port, for peer 192.0.2.3" \
+	add_tunnel a cvs 192.0.2.3 10.66.0.1 10.66.0.2 fd00:66::1 fd00:66::2
 for j in 0 1 2 3; do cvc_add $j; done
 for j in 0 1; do cva_add $j; done
 check "churn devices created" test ! -s "$CV_TMP/churn.fail"
@@ -287,27 +299,43 @@ bg n a "$HOSTILE" --to 192.0.2.2 --port 2000,2001,2002,2003,2100,2101,2102,2103 
 	--key "$KEY" --count 0 --rate "$SPRAY_RATE" --seed "$SEED-spray" \
 	--stop "$STOP" --summary "$CV_TMP/spray.json"
 
-N4=$((N * 3 / 4))
-N6=$((N - N4))
+N4=$((N * 5 / 8))
+NS=$((N / 8))
+NU=$((N / 16))
+N6=$((N - N4 - NS - NU))
 t0=$SECONDS
 xfer0=$(stream_status rx 1)
 n b "$HOSTILE" --to 192.0.2.1 --port 1337 --key "$KEY" --count "$N4" \
 	--seed "$SEED-4" --inner4 198.51.100.1,198.51.100.2 \
 	--inner6 fd00:4::1,fd00:4::2 --summary "$CV_TMP/h4.json" &
 h4=$!
+n b "$HOSTILE" --to 192.0.2.1 --port 1337 --key "$KEY" --count "$NS" \
+	--from 192.0.2.3 --seed "$SEED-s" --inner4 10.66.0.1,10.66.0.2 \
+	--inner6 fd00:66::1,fd00:66::2 --summary "$CV_TMP/hs.json" &
+hs=$!
+n b "$HOSTILE" --to 192.0.2.1 --port 1337 --key "$KEY" --count "$NU" \
+	--from 192.0.2.4 --seed "$SEED-u" --inner4 10.66.0.1,10.66.0.2 \
+	--summary "$CV_TMP/hu.json" &
+hu=$!
 n b "$HOSTILE" --to 2001:db8::1 --port 1338 --key "$KEY" --count "$N6" \
 	--seed "$SEED-6" --inner4 203.0.113.1,203.0.113.2 \
 	--inner6 fd00:6::1,fd00:6::2 --summary "$CV_TMP/h6.json" &
 h6=$!
 wait $h4
 r4=$?
+wait $hs
+rs=$?
+wait $hu
+ru=$?
 wait $h6
 r6=$?
 secs=$((SECONDS - t0))
 xfer1=$(stream_status rx 1)
-check_eq "hostile sender to cv4 (IPv4) exit status" "$r4" 0
-check_eq "hostile sender to cv6 (IPv6) exit status" "$r6" 0
+check_eq "hostile senders to cv4, cvs, from no peer, to cv6: exit statuses" \
+	"$r4 $rs $ru $r6" "0 0 0 0"
 log "flood done in $secs s: cv4 $(cat "$CV_TMP/h4.json" 2>/dev/null)"
+log "cvs $(cat "$CV_TMP/hs.json" 2>/dev/null)"
+log "from no peer $(cat "$CV_TMP/hu.json" 2>/dev/null)"
 log "cv6 $(cat "$CV_TMP/h6.json" 2>/dev/null)"
 check "the transfer moved during the flood ($xfer0 -> $xfer1 bytes)" \
 	test "${xfer1:-0}" -gt "${xfer0:-0}"
@@ -333,14 +361,24 @@ log "churn: $rounds rounds; spray at b's churn devices: $(cat "$CV_TMP/spray.jso
 # ---- accounting ----
 check "a's counters quiet again" quiet 120
 check "final counters read while a's InDatagrams held still" reading 1
-delta "$CV_TMP/s4.0" "$CV_TMP/s4.1" >"$CV_TMP/d4"
-delta "$CV_TMP/s6.0" "$CV_TMP/s6.1" >"$CV_TMP/d6"
+for x in 4 s 6; do
+	delta "$CV_TMP/s$x.0" "$CV_TMP/s$x.1" >"$CV_TMP/d$x"
+done
+unk=$(($(cat "$CV_TMP/su.1") - $(cat "$CV_TMP/su.0")))
 log "cv4 deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/d4")"
+log "cvs deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/ds")"
 log "cv6 deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/d6")"
-tot4=$(awk '$1 ~ /^rx_drop_/ || $1 == "rx_packets" { s += $2 } END { print s + 0 }' "$CV_TMP/d4")
-tot6=$(awk '$1 ~ /^rx_drop_/ || $1 == "rx_packets" { s += $2 } END { print s + 0 }' "$CV_TMP/d6")
-log "delivered: cv4 $((in4_1 - in4_0)) of $N4 sent (+ the transfer's), cv6 $((in6_1 - in6_0)) of $N6"
-check_eq "cv4: rx_packets + rx_drop_* == Udp InDatagrams delta" "$tot4" $((in4_1 - in4_0))
+tot() { awk '$1 ~ /^rx_drop_/ || $1 == "rx_packets" { s += $2 } END { print s + 0 }' "$1"; }
+tot4=$(tot "$CV_TMP/d4")
+tots=$(tot "$CV_TMP/ds")
+tot6=$(tot "$CV_TMP/d6")
+log "delivered: port 1337 $((in4_1 - in4_0)) of $((N4 + NS + NU)) sent (+ the transfer's), cv6 $((in6_1 - in6_0)) of $N6"
+check_eq "port 1337: cv4's and cvs's rx_packets + rx_drop_*, + port_rx_unknown_peer == Udp InDatagrams delta" \
+	"$((tot4 + tots + unk))" $((in4_1 - in4_0))
+check "port_rx_unknown_peer = $unk, in [1, $NU]: only the datagrams from 192.0.2.4" \
+	test "$unk" -ge 1 -a "$unk" -le "$NU"
+check_ge "cvs: rx_packets moved" "$(awk '$1 == "rx_packets" { print $2 }' "$CV_TMP/ds")" 1
+check "cvs: at most what was sent to it ($tots of $NS)" test "$tots" -le "$NS"
 check_eq "cv6: rx_packets + rx_drop_* == Udp6InDatagrams delta" "$tot6" $((in6_1 - in6_0))
 check_eq "Udp RcvbufErrors delta (nothing queued)" $(($(udp_snmp a RcvbufErrors) - rb4_0)) 0
 check_eq "Udp6RcvbufErrors delta" $(($(udp_snmp a RcvbufErrors 6) - rb6_0)) 0
@@ -366,7 +404,7 @@ check_ge "at least a tenth of the flood was delivered" "$delivered" $((N / 10))
 # ---- afterwards ----
 for j in 0 1 2 3; do ip -n b link del "cvc$j" 2>/dev/null; ip -n c link del "cvc$j" 2>/dev/null; done
 for j in 0 1; do ip -n a link del "cva$j" 2>/dev/null; done
-check_eq "a's UDP sockets: only cv4's and cv6's" "$(udp_ports a)" "0.0.0.0:1337 [::]:1338 "
+check_eq "a's UDP sockets: only cv4's (shared with cvs) and cv6's" "$(udp_ports a)" "0.0.0.0:1337 [::]:1338 "
 check_eq "b's UDP sockets: only cv4's and cv6's" "$(udp_ports b)" "0.0.0.0:1337 [::]:1338 "
 check_eq "Recv-Q of a's sockets is 0" \
 	"$(n a ss -u -a -n -H | awk '{ s += $2 } END { print s + 0 }')" 0

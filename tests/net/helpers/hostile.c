@@ -7,8 +7,10 @@
  *   hostile --to ADDR --port P[,P...] --key HEX [--count N] [--seed S]
  *           [--inner4 LOCAL,PEER] [--inner6 LOCAL,PEER] [--summary FILE]
  *           [--batch B] [--rate PPS] [--stop FILE] [--seconds T]
- *           [--max-size BYTES]
+ *           [--max-size BYTES] [--from ADDR]
  *
+ * --from sends from ADDR (of this host), say to be one device's peer, or
+ * none, on a port that devices share.
  * --count 0 sends until --stop FILE exists, --seconds pass, or SIGTERM.
  * The mix (see mutate()): random bytes; well-formed datagrams whose inner
  * packets the stack acts on (ICMP echo, UDP and TCP SYN to closed ports,
@@ -478,7 +480,7 @@ static void usage(void)
 		"usage: hostile --to ADDR --port P[,P...] --key HEX [--count N] [--seed S]\n"
 		"               [--inner4 LOCAL,PEER] [--inner6 LOCAL,PEER] [--summary FILE]\n"
 		"               [--batch B] [--rate PPS] [--stop FILE] [--seconds T]\n"
-		"               [--max-size BYTES]\n");
+		"               [--max-size BYTES] [--from ADDR]\n");
 	exit(2);
 }
 
@@ -511,9 +513,11 @@ int main(int argc, char **argv)
 		{ "summary", 1, 0, 'o' }, { "batch", 1, 0, 'b' },
 		{ "rate", 1, 0, 'r' }, { "stop", 1, 0, 'S' },
 		{ "seconds", 1, 0, 'T' }, { "max-size", 1, 0, 'm' },
+		{ "from", 1, 0, 'f' },
 		{ 0 }
 	};
-	const char *to = NULL, *summary = NULL, *stop = NULL, *seedtxt = "hostile";
+	const char *to = NULL, *from = NULL, *summary = NULL, *stop = NULL;
+	const char *seedtxt = "hostile";
 	unsigned long long count = 1000000, sent = 0, bytes = 0, retries = 0;
 	unsigned long long per[C_MAX] = { 0 };
 	unsigned int ports[MAX_PORTS], nports = 0, batch = 64, b, i, loops = 0;
@@ -531,6 +535,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': to = optarg; break;
+		case 'f': from = optarg; break;
 		case 'p': {
 			char *s = optarg, *end;
 
@@ -612,6 +617,19 @@ int main(int argc, char **argv)
 	if (fd < 0) {
 		perror("socket");
 		return 1;
+	}
+	if (from) {
+		struct sockaddr_storage src = { .ss_family = family };
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&src;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&src;
+
+		if (inet_pton(family, from, family == AF_INET ?
+			      (void *)&s4->sin_addr : (void *)&s6->sin6_addr) != 1)
+			usage();
+		if (bind(fd, (struct sockaddr *)&src, dstlen)) {
+			perror("bind");
+			return 1;
+		}
 	}
 	/* Big datagrams are fragmented by this host, not refused. */
 	if (family == AF_INET)
