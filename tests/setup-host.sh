@@ -9,7 +9,8 @@ set -euo pipefail
 # these or from an Essential package: a fresh machine has nothing else
 # (tests/fresh-check proves it). procps: sysctl (60-lifecycle), pgrep
 # (bench); xxd: 25-tool; nftables: nft (55-shared's NAT); cpio: vm-run's
-# initramfs; git: make deb, tests/pkg.
+# initramfs; git: make deb, tests/pkg; systemd: PID 1 in the VM of
+# tests/pkg/systemd-test.sh (a minbase root has none).
 PKGS=(
 	build-essential pkg-config kmod bc flex bison libelf-dev libssl-dev
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1 sparse
@@ -18,6 +19,7 @@ PKGS=(
 	iputils-ping ethtool tcpdump tshark iperf3 netcat-openbsd socat nftables
 	procps xxd python3 python3-pyroute2 jq xz-utils zstd
 	valgrind clang libclang-rt-14-dev gnuplot-nox wireguard-tools linux-perf
+	systemd
 )
 
 missing=()

@@ -258,6 +258,5 @@ check "... with its message" says "a device that shares its port needs a peer"
 check_fails "... and no device is left" ipa link show cvc
 ipa link del cvp
 
-skip "crapvpn@.service started under systemd: the VM harness boots no systemd (systemd-analyze verify runs in tests/tools/test-cli.sh)"
-
+# crapvpn@.service under a real systemd: tests/pkg/systemd-test.sh.
 finish
