@@ -40,7 +40,7 @@
 #include <net/udp.h>
 #include <net/udp_tunnel.h>
 
-#include "crapvpn.h"
+#include "crapvpn_wire.h"
 #include "crapvpn_compat.h"
 
 #ifdef CRAPVPN_HAVE_XOR_AVX2
@@ -512,14 +512,19 @@ static struct hlist_head *crapvpn_bucket(struct crapvpn_port *port,
 	return &port->peers[hash_32(h, CRAPVPN_PEER_BITS)];
 }
 
+/* Ports are not compared; two unset (AF_UNSPEC) addresses are equal. */
 static bool crapvpn_addr_equal(const union crapvpn_addr *a,
 			       const union crapvpn_addr *b)
 {
 	if (a->sa.sa_family != b->sa.sa_family)
 		return false;
-	if (a->sa.sa_family == AF_INET)
+	switch (a->sa.sa_family) {
+	case AF_INET:
 		return a->sin.sin_addr.s_addr == b->sin.sin_addr.s_addr;
-	return ipv6_addr_equal(&a->sin6.sin6_addr, &b->sin6.sin6_addr);
+	case AF_INET6:
+		return ipv6_addr_equal(&a->sin6.sin6_addr, &b->sin6.sin6_addr);
+	}
+	return true;
 }
 
 /*
@@ -707,18 +712,8 @@ static void crapvpn_sock_close(struct socket *sock)
 static bool crapvpn_same_bind(const struct crapvpn_params *a,
 			      const struct crapvpn_params *b)
 {
-	int family = crapvpn_sock_family(a);
-
-	if (family != crapvpn_sock_family(b) || a->port != b->port ||
-	    a->local.sa.sa_family != b->local.sa.sa_family)
-		return false;
-	if (a->local.sa.sa_family == AF_INET)
-		return a->local.sin.sin_addr.s_addr ==
-		       b->local.sin.sin_addr.s_addr;
-	if (a->local.sa.sa_family == AF_INET6)
-		return ipv6_addr_equal(&a->local.sin6.sin6_addr,
-				       &b->local.sin6.sin6_addr);
-	return true;
+	return crapvpn_sock_family(a) == crapvpn_sock_family(b) &&
+	       a->port == b->port && crapvpn_addr_equal(&a->local, &b->local);
 }
 
 /* ---- Ports: sockets shared by devices, all under RTNL ---- */
