@@ -4,7 +4,7 @@
  * file is built into the module and into the userspace unit tests, fuzzer
  * and benchmark.
  */
-#include "crapvpn.h"
+#include "crapvpn_wire.h"
 
 /* Unaligned loads and stores that the compiler turns into single moves. */
 static inline __u64 load64(const __u8 *p)

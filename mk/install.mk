@@ -38,7 +38,8 @@ CRAPVPN_VERSION := $(shell sed -n 's/^\#define[[:space:]]\+CRAPVPN_VERSION[[:spa
 DKMS_NAME := crapvpn
 DKMS_SRC_DIR ?= /usr/src/$(DKMS_NAME)-$(CRAPVPN_VERSION)
 # What DKMS (and the crapvpn-dkms package) needs to build the module.
-DKMS_SOURCES := Kbuild crapvpn_main.c crapvpn_wire.c crapvpn.h crapvpn_compat.h dkms.conf
+DKMS_SOURCES := Kbuild crapvpn_main.c crapvpn_wire.c crapvpn.h crapvpn_wire.h \
+		crapvpn_compat.h dkms.conf
 DKMS ?= dkms
 
 DEB_OUT ?= $(CURDIR)/build/deb

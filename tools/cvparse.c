@@ -324,7 +324,7 @@ int cv_set_option(struct cv_config *c, const char *name, char *val,
 		*err = cv_parse_port(val, m);
 		break;
 	case CV_T_MTU:
-		*err = cv_parse_u32(val, 1, CRAPVPN_MAX_INNER, m);
+		*err = cv_parse_u32(val, 1, UINT16_MAX, m);
 		break;
 	case CV_T_MODE:
 		*err = NULL;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <valgrind/callgrind.h>
 
-#include "crapvpn.h"
+#include "crapvpn_wire.h"
 
 #define REPS 4
 

@@ -5,7 +5,7 @@
  * nothing but the xor. glibc's memcpy beside it uses AVX and "rep movsb",
  * which callgrind counts once per byte moved, so it is no kernel figure.
  */
-#include "crapvpn.h"
+#include "crapvpn_wire.h"
 
 void bench_wordcopy(__u8 *dst, const __u8 *src, size_t n)
 {

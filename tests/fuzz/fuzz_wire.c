@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crapvpn.h"
+#include "crapvpn_wire.h"
 
 /* abort() gives libFuzzer a crash with the input saved as an artifact. */
 #define ASSERT(c) do { if (!(c)) abort(); } while (0)

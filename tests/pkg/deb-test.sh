@@ -164,7 +164,7 @@ check_contents() {
 	local s=/usr/src/crapvpn-$VER
 	check_eq "crapvpn-dkms: the module sources and dkms.conf in $s" \
 		"$(grep "^$s/" <<<"$dk" | tr '\n' ' ')" \
-		"$s/Kbuild $s/crapvpn.h $s/crapvpn_compat.h $s/crapvpn_main.c $s/crapvpn_wire.c $s/dkms.conf "
+		"$s/Kbuild $s/crapvpn.h $s/crapvpn_compat.h $s/crapvpn_main.c $s/crapvpn_wire.c $s/crapvpn_wire.h $s/dkms.conf "
 	check_eq "crapvpn-tools: tool, plugins, man pages, unit, completion" \
 		"$(grep -v -e '^/usr/share/doc/' -e '^/usr/share/lintian/' <<<"$tl" | tr '\n' ' ')" \
 		"/lib/systemd/system/crapvpn@.service /usr/lib/$MULTIARCH/ip/link_crapvpn.so /usr/lib/$MULTIARCH/wireshark/plugins/crapvpn.lua /usr/sbin/crapvpn /usr/share/bash-completion/completions/crapvpn /usr/share/man/man5/crapvpn.conf.5.gz /usr/share/man/man8/crapvpn.8.gz /usr/share/man/man8/ip-link-crapvpn.8.gz "

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crapvpn.h"
+#include "crapvpn_wire.h"
 
 static unsigned int passed, failed;
 static const char *cur_case;	/* named in every failure message */
