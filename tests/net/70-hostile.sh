@@ -1,10 +1,13 @@
 #!/bin/bash
 # Hostile traffic: while a SHA-256-checked TCP transfer runs b -> a through
 # cv4, namespace b fires CV_HOSTILE_N random and mutated datagrams
-# (tests/net/helpers/hostile.c, sendmmsg) at a's cv4 (IPv4, port 1337; five
-# eighths), at a's cvs, which shares cv4's port with peer 192.0.2.3 (b's
+# (tests/net/helpers/hostile.c, sendmmsg) at a's cv4 (IPv4, port 1337; a
+# half), at a's cvs, which shares cv4's port with peer 192.0.2.3 (b's
 # second address; an eighth), from b's third address 192.0.2.4, the peer of
-# no device there (a sixteenth), and at cv6 (IPv6, port 1338; the rest),
+# no device there (a sixteenth), at cvl, a layer-2 device (mode l2, IPv4,
+# port 1339, on no bridge: the debug kernel has none; an eighth, of
+# Ethernet frames, frames shorter than 14 bytes and layer-3-typed
+# datagrams: hostile --l2), and at cv6 (IPv6, port 1338; the rest),
 # and a churn loop keeps changing things around them:
 #  * cv4's key, on both ends at once, to a random key and back (the
 #    transfer stalls, retransmits and goes on);
@@ -16,9 +19,9 @@
 #  * a's devices cva0..1 (no traffic): the same kinds of changes.
 # Afterwards: the transfer is intact (bytes and SHA-256 equal on both ends),
 # the kernel log is clean (the runner checks it), no socket is left but
-# those of cv4 (shared with cvs) and cv6, the tunnels still carry pings,
-# and the accounting is exact for a's port 1337 and cv6 (see "Accounting"
-# below).
+# those of cv4 (shared with cvs), cvl and cv6, the tunnels still carry
+# pings, and the accounting is exact for a's IPv4 ports 1337 and 1339 and
+# for cv6 (see "Accounting" below).
 #
 # Knobs: CV_HOSTILE_N (datagrams; default 1000000 on the debug kernel of
 # tests/debug/ (kmemleak present), 50000 on others: TCG delivers a few
@@ -55,14 +58,15 @@ DONE=
 # of an attached device exactly once: in rx_packets when gro_cells took it,
 # else in one rx_drop_* counter, or, from no device's peer on a shared
 # port, in the port's port_rx_unknown_peer. So, over an interval in which
-#  - cv4's and cvs's port holds the only IPv4 UDP socket of namespace a
-#    that receives anything and cv6 the only IPv6 one (a's churn devices
-#    cva* get no datagrams: nobody sends to their ports, 3000 and 3001), and
+#  - cv4's and cvs's port and cvl's hold the only IPv4 UDP sockets of
+#    namespace a that receive anything and cv6 the only IPv6 one (a's churn
+#    devices cva* get no datagrams: nobody sends to their ports, 3000 and
+#    3001), and
 #  - none of them is created, deleted or re-bound (their sockets are
 #    attached all along: a datagram reaching a detached socket is freed
 #    uncounted; the churn changes only cv4's key, which keeps the socket),
 # the equations are exact:
-#   delta(rx_packets + sum of rx_drop_*) of a's cv4 and cvs
+#   delta(rx_packets + sum of rx_drop_*) of a's cv4, cvs and cvl
 #     + delta(port_rx_unknown_peer) == delta(Udp InDatagrams) of a
 #   delta(rx_packets + sum of rx_drop_*) of a's cv6 == delta(Udp6InDatagrams) of a
 # whatever else happened: datagrams lost before delivery (veth backlog,
@@ -106,10 +110,12 @@ rx_total() {
 }
 # counters: one line with everything the equations use.
 counters() {
-	echo "$(rx_total a cv4) $(rx_total a cvs) $(ethtool_stat a cv4 port_rx_unknown_peer)" \
+	echo "$(rx_total a cv4) $(rx_total a cvs) $(rx_total a cvl)" \
+		"$(ethtool_stat a cv4 port_rx_unknown_peer)" \
 		"$(udp_snmp a InDatagrams) $(rx_total a cv6) $(udp_snmp a InDatagrams 6)"
 }
-# reading N: a's cv4 and cv6 counters into $CV_TMP/s4.N and s6.N, and a's
+# reading N: a's cv4, cvs, cvl and cv6 counters into $CV_TMP/s4.N, ss.N,
+# sl.N and s6.N, port_rx_unknown_peer into su.N, and a's
 # Udp and Udp6 InDatagrams into in4_N and in6_N, all as of one moment. A
 # datagram that lands between the snapshots and the SNMP read counts on one
 # side only, and datagrams can still be landing: b's own stack keeps sending
@@ -123,6 +129,7 @@ reading() {
 		before="$(udp_snmp a InDatagrams) $(udp_snmp a InDatagrams 6)"
 		snap a cv4 >"$CV_TMP/s4.$1"
 		snap a cvs >"$CV_TMP/ss.$1"
+		snap a cvl >"$CV_TMP/sl.$1"
 		ethtool_stat a cv4 port_rx_unknown_peer >"$CV_TMP/su.$1"
 		snap a cv6 >"$CV_TMP/s6.$1"
 		after="$(udp_snmp a InDatagrams) $(udp_snmp a InDatagrams 6)"
@@ -272,11 +279,22 @@ ipb addr add 192.0.2.3/24 dev vb
 ipb addr add 192.0.2.4/24 dev vb
 check "cvs, on cv4's port, for peer 192.0.2.3" \
 	add_tunnel a cvs 192.0.2.3 10.66.0.1 10.66.0.2 fd00:66::1 fd00:66::2
+# l2_tunnel NS PEER INNER4 INNER6: cvl, a layer-2 device on port 1339.
+l2_tunnel() {
+	ip -n "$1" link add cvl type crapvpn key "$KEY" peer "$2" port 1339 \
+		peer-port 1339 mode l2 &&
+	ip -n "$1" addr add "$3/24" dev cvl &&
+	ip -n "$1" addr add "$4/64" dev cvl nodad &&
+	ip -n "$1" link set cvl up
+}
+check "cvl, layer 2, in a" l2_tunnel a 192.0.2.2 10.67.0.1 fd00:67::1
+check "cvl, layer 2, in b" l2_tunnel b 192.0.2.1 10.67.0.2 fd00:67::2
 for j in 0 1 2 3; do cvc_add $j; done
 for j in 0 1; do cva_add $j; done
 check "churn devices created" test ! -s "$CV_TMP/churn.fail"
 check "ping through cv4" n a ping -c 2 -i 0.2 -W 5 198.51.100.2
 check "ping through cv6" n a ping -c 2 -i 0.2 -W 5 203.0.113.2
+check "ping through cvl (layer 2)" n a ping -c 2 -i 0.2 -W 5 10.67.0.2
 for j in 0 1 2 3; do
 	bg n b ping -q -i 0.05 "10.77.$j.2" >/dev/null 2>&1
 done
@@ -299,10 +317,11 @@ bg n a "$HOSTILE" --to 192.0.2.2 --port 2000,2001,2002,2003,2100,2101,2102,2103 
 	--key "$KEY" --count 0 --rate "$SPRAY_RATE" --seed "$SEED-spray" \
 	--stop "$STOP" --summary "$CV_TMP/spray.json"
 
-N4=$((N * 5 / 8))
+N4=$((N / 2))
 NS=$((N / 8))
 NU=$((N / 16))
-N6=$((N - N4 - NS - NU))
+NL=$((N / 8))
+N6=$((N - N4 - NS - NU - NL))
 t0=$SECONDS
 xfer0=$(stream_status rx 1)
 n b "$HOSTILE" --to 192.0.2.1 --port 1337 --key "$KEY" --count "$N4" \
@@ -321,6 +340,11 @@ n b "$HOSTILE" --to 2001:db8::1 --port 1338 --key "$KEY" --count "$N6" \
 	--seed "$SEED-6" --inner4 203.0.113.1,203.0.113.2 \
 	--inner6 fd00:6::1,fd00:6::2 --summary "$CV_TMP/h6.json" &
 h6=$!
+n b "$HOSTILE" --to 192.0.2.1 --port 1339 --key "$KEY" --count "$NL" \
+	--seed "$SEED-l" --l2 --mac "$(n a cat /sys/class/net/cvl/address)" \
+	--inner4 10.67.0.1,10.67.0.2 --inner6 fd00:67::1,fd00:67::2 \
+	--summary "$CV_TMP/hl.json" &
+hl=$!
 wait $h4
 r4=$?
 wait $hs
@@ -329,14 +353,17 @@ wait $hu
 ru=$?
 wait $h6
 r6=$?
+wait $hl
+rl=$?
 secs=$((SECONDS - t0))
 xfer1=$(stream_status rx 1)
-check_eq "hostile senders to cv4, cvs, from no peer, to cv6: exit statuses" \
-	"$r4 $rs $ru $r6" "0 0 0 0"
+check_eq "hostile senders to cv4, cvs, from no peer, to cv6, to cvl: exit statuses" \
+	"$r4 $rs $ru $r6 $rl" "0 0 0 0 0"
 log "flood done in $secs s: cv4 $(cat "$CV_TMP/h4.json" 2>/dev/null)"
 log "cvs $(cat "$CV_TMP/hs.json" 2>/dev/null)"
 log "from no peer $(cat "$CV_TMP/hu.json" 2>/dev/null)"
 log "cv6 $(cat "$CV_TMP/h6.json" 2>/dev/null)"
+log "cvl $(cat "$CV_TMP/hl.json" 2>/dev/null)"
 check "the transfer moved during the flood ($xfer0 -> $xfer1 bytes)" \
 	test "${xfer1:-0}" -gt "${xfer0:-0}"
 # Every churn device through two of its changes at least, even if the
@@ -361,20 +388,22 @@ log "churn: $rounds rounds; spray at b's churn devices: $(cat "$CV_TMP/spray.jso
 # ---- accounting ----
 check "a's counters quiet again" quiet 120
 check "final counters read while a's InDatagrams held still" reading 1
-for x in 4 s 6; do
+for x in 4 s l 6; do
 	delta "$CV_TMP/s$x.0" "$CV_TMP/s$x.1" >"$CV_TMP/d$x"
 done
 unk=$(($(cat "$CV_TMP/su.1") - $(cat "$CV_TMP/su.0")))
 log "cv4 deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/d4")"
 log "cvs deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/ds")"
+log "cvl deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/dl")"
 log "cv6 deltas: $(awk '$2 { printf "%s=%s ", $1, $2 }' "$CV_TMP/d6")"
 tot() { awk '$1 ~ /^rx_drop_/ || $1 == "rx_packets" { s += $2 } END { print s + 0 }' "$1"; }
 tot4=$(tot "$CV_TMP/d4")
 tots=$(tot "$CV_TMP/ds")
+totl=$(tot "$CV_TMP/dl")
 tot6=$(tot "$CV_TMP/d6")
-log "delivered: port 1337 $((in4_1 - in4_0)) of $((N4 + NS + NU)) sent (+ the transfer's), cv6 $((in6_1 - in6_0)) of $N6"
-check_eq "port 1337: cv4's and cvs's rx_packets + rx_drop_*, + port_rx_unknown_peer == Udp InDatagrams delta" \
-	"$((tot4 + tots + unk))" $((in4_1 - in4_0))
+log "delivered: ports 1337 and 1339 $((in4_1 - in4_0)) of $((N4 + NS + NU + NL)) sent (+ the transfer's), cv6 $((in6_1 - in6_0)) of $N6"
+check_eq "ports 1337 and 1339: cv4's, cvs's and cvl's rx_packets + rx_drop_*, + port_rx_unknown_peer == Udp InDatagrams delta" \
+	"$((tot4 + tots + totl + unk))" $((in4_1 - in4_0))
 check "port_rx_unknown_peer = $unk, in [1, $NU]: only the datagrams from 192.0.2.4" \
 	test "$unk" -ge 1 -a "$unk" -le "$NU"
 check_ge "cvs: rx_packets moved" "$(awk '$1 == "rx_packets" { print $2 }' "$CV_TMP/ds")" 1
@@ -383,13 +412,16 @@ check_eq "cv6: rx_packets + rx_drop_* == Udp6InDatagrams delta" "$tot6" $((in6_1
 check_eq "Udp RcvbufErrors delta (nothing queued)" $(($(udp_snmp a RcvbufErrors) - rb4_0)) 0
 check_eq "Udp6RcvbufErrors delta" $(($(udp_snmp a RcvbufErrors 6) - rb6_0)) 0
 
-# Per reason: short, bad magic, bad length, empty and layer-2-typed
-# datagrams come only from the hostile senders, so each counter is at most what was sent of its
-# class (less when the flood lost datagrams before delivery), and not 0.
+# Per reason: short, bad magic, bad length, empty and other-mode-typed
+# datagrams (and, at cvl, frames shorter than 14 bytes) come only from the
+# hostile senders, so each counter is at most what was sent of its class
+# (less when the flood lost datagrams before delivery), and not 0.
 dv() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
-for fam in 4 6; do
-	for pair in short:rx_drop_short magic:rx_drop_bad_magic \
-		length:rx_drop_bad_length empty:rx_drop_empty mode:rx_drop_mode; do
+for fam in 4 6 l; do
+	pairs="short:rx_drop_short magic:rx_drop_bad_magic
+		length:rx_drop_bad_length empty:rx_drop_empty mode:rx_drop_mode"
+	[ $fam = l ] && pairs+=" short_frame:rx_drop_short_frame"
+	for pair in $pairs; do
 		sent=$(json_get "$CV_TMP/h$fam.json" "${pair%%:*}")
 		got=$(dv "$CV_TMP/d$fam" "${pair#*:}")
 		check "cv$fam: ${pair#*:} = $got, in [1, $sent]" \
@@ -398,17 +430,23 @@ for fam in 4 6; do
 	check_eq "cv$fam: rx_drop_down" "$(dv "$CV_TMP/d$fam" rx_drop_down)" 0
 	check_ge "cv$fam: rx_packets moved" "$(dv "$CV_TMP/d$fam" rx_packets)" 1
 done
+# Nor does the layer-3 traffic meet a layer-3 drop at cvl.
+check_eq "cvl: rx_drop_not_ip" "$(dv "$CV_TMP/dl" rx_drop_not_ip)" 0
 delivered=$((in4_1 - in4_0 + in6_1 - in6_0))
 check_ge "at least a tenth of the flood was delivered" "$delivered" $((N / 10))
 
 # ---- afterwards ----
 for j in 0 1 2 3; do ip -n b link del "cvc$j" 2>/dev/null; ip -n c link del "cvc$j" 2>/dev/null; done
 for j in 0 1; do ip -n a link del "cva$j" 2>/dev/null; done
-check_eq "a's UDP sockets: only cv4's (shared with cvs) and cv6's" "$(udp_ports a)" "0.0.0.0:1337 [::]:1338 "
-check_eq "b's UDP sockets: only cv4's and cv6's" "$(udp_ports b)" "0.0.0.0:1337 [::]:1338 "
+check_eq "a's UDP sockets: only cv4's (shared with cvs), cvl's and cv6's" \
+	"$(udp_ports a)" "0.0.0.0:1337 0.0.0.0:1339 [::]:1338 "
+check_eq "b's UDP sockets: only cv4's, cvl's and cv6's" "$(udp_ports b)" \
+	"0.0.0.0:1337 0.0.0.0:1339 [::]:1338 "
 check_eq "Recv-Q of a's sockets is 0" \
 	"$(n a ss -u -a -n -H | awk '{ s += $2 } END { print s + 0 }')" 0
 check "ping through cv4 after the flood" n a ping -c 3 -i 0.2 -W 5 198.51.100.2
 check "ping IPv6 through cv4 after the flood" n a ping -c 3 -i 0.2 -W 5 fd00:4::2
 check "ping through cv6 after the flood" n b ping -c 3 -i 0.2 -W 5 203.0.113.1
+check "ping through cvl after the flood" n b ping -c 3 -i 0.2 -W 5 10.67.0.1
+check "ping IPv6 through cvl after the flood" n a ping -c 3 -i 0.2 -W 5 fd00:67::2
 DONE=1

@@ -3,7 +3,7 @@
 # Tests the Wireshark dissector (crapvpn.lua) headless, with tshark:
 #
 #   tools/wireshark/test.sh [VECTORS]
-#   tools/wireshark/test.sh --capture PCAP KEY [MIN]
+#   tools/wireshark/test.sh --capture PCAP KEY [MIN [WANT...]]
 #
 # mkpcaps.py writes captures (Ethernet / IPv4 or IPv6 / UDP, fragmented
 # where a 1500-byte path would fragment) of the wire vectors (VECTORS, or
@@ -23,6 +23,10 @@
 # packets, not cut short with -s): at least MIN (default 1) CrapVPN
 # datagrams, each decrypted with KEY to IPv4, IPv6 or Ethernet with good
 # IPv4 and ICMP checksums inside, no CrapVPN expert info, no Lua error.
+# Each WANT, "TYPE UNDERLAY INNER" (say "0x6558 ipv6 eth:ethertype:arp"),
+# is a kind of datagram the capture must hold: one at least whose
+# crapvpn.type is TYPE and whose frame.protocols is
+# eth:ethertype:UNDERLAY:udp:crapvpn:INNER, or that followed by more.
 #
 # KEEP=1 keeps the captures (in ${TMPDIR:-/tmp}/crapvpn-ws.*).
 #
@@ -51,6 +55,8 @@ CAPTURE=
 if [ "${1:-}" = --capture ]; then
 	[ $# -ge 3 ] || { sed -n '5,7s/^# //p' "$0" >&2; exit 2; }
 	CAPTURE=$2 CAPKEY=$3 CAPMIN=${4:-1}
+	shift $(($# < 4 ? $# : 4))
+	WANT=("$@")
 	set --
 fi
 
@@ -101,19 +107,25 @@ else
 	sed 's/^/#   /' "$ERR"
 	finish
 fi
-for p in key port zero_is_ethernet; do
-	tsg defaultprefs | grep -q "^#crapvpn\.$p:" && ok "preference crapvpn.$p exists" ||
-		notok "preference crapvpn.$p exists"
-done
+# Not for --capture: every start of tshark takes long in the test VM.
+if [ -z "$CAPTURE" ]; then
+	tsg defaultprefs >"$DIR/prefs"
+	for p in key port zero_is_ethernet; do
+		grep -q "^#crapvpn\.$p:" "$DIR/prefs" && ok "preference crapvpn.$p exists" ||
+			notok "preference crapvpn.$p exists"
+	done
+fi
 
-# check_capture NAME PCAP KEY MIN: a capture of good traffic decodes.
+# check_capture NAME PCAP KEY MIN: a capture of good traffic decodes. The
+# type and frame.protocols of each CrapVPN datagram go to $DIR/NAME.kinds.
 BADEXPERT="crapvpn.short or crapvpn.bad_magic or crapvpn.bad_length or
 	crapvpn.empty or crapvpn.type_mismatch or crapvpn.unknown_type or
 	crapvpn.not_ip or crapvpn.inner_error or crapvpn.no_key or crapvpn.bad_key"
 check_capture() {
 	local name=$1 pcap=$2 key=$3 min=$4 n bad
-	n=$(ts -o "crapvpn.key:$key" -r "$pcap" -Y crapvpn -T fields \
-		-e frame.number | wc -l)
+	ts -o "crapvpn.key:$key" -r "$pcap" -Y crapvpn -T fields \
+		-e crapvpn.type -e frame.protocols >"$DIR/$name.kinds"
+	n=$(wc -l <"$DIR/$name.kinds")
 	[ "$n" -ge "$min" ] && ok "$name: $n CrapVPN datagrams (at least $min)" ||
 		notok "$name: $n CrapVPN datagrams (at least $min)"
 	# A wrong checksum inside: decrypted with a (partly) wrong key.
@@ -132,7 +144,20 @@ check_capture() {
 }
 
 if [ -n "$CAPTURE" ]; then
-	check_capture "$(basename "$CAPTURE")" "$CAPTURE" "$CAPKEY" "$CAPMIN"
+	name=$(basename "$CAPTURE")
+	check_capture "$name" "$CAPTURE" "$CAPKEY" "$CAPMIN"
+	if [ ${#WANT[@]} -gt 0 ]; then
+		for w in "${WANT[@]}"; do
+			read -r wtype wunder winner <<<"$w"
+			awk -F '\t' -v t="$wtype" \
+				-v p="eth:ethertype:$wunder:udp:crapvpn:$winner" \
+				'$1 == t && ($2 == p || index($2, p ":") == 1) { f = 1 }
+				 END { exit !f }' "$DIR/$name.kinds" &&
+				ok "$name: a datagram of type $wtype over $wunder holding $winner" ||
+				notok "$name: a datagram of type $wtype over $wunder holding $winner"
+		done
+		sort "$DIR/$name.kinds" | uniq -c | sed 's/^/#   /'
+	fi
 	finish
 fi
 

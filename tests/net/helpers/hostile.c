@@ -7,7 +7,7 @@
  *   hostile --to ADDR --port P[,P...] --key HEX [--count N] [--seed S]
  *           [--inner4 LOCAL,PEER] [--inner6 LOCAL,PEER] [--summary FILE]
  *           [--batch B] [--rate PPS] [--stop FILE] [--seconds T]
- *           [--max-size BYTES] [--from ADDR]
+ *           [--max-size BYTES] [--from ADDR] [--l2 [--mac MAC]]
  *
  * --from sends from ADDR (of this host), say to be one device's peer, or
  * none, on a port that devices share.
@@ -23,10 +23,22 @@
  * header; and a few big ones (up to --max-size, default 65507) that travel
  * as IP fragments. TCP segments only ever go to ports 40000-40999.
  *
+ * --l2 aims at a layer-2 device (mode l2): the inner packets are Ethernet
+ * frames (to MAC, the device's address, mostly; else to broadcast or
+ * anyone) holding the same IPv4 and IPv6 packets, some behind an 802.1Q
+ * tag, ARP requests and replies (from 198.18.200.0/27, so that they poison
+ * no neighbour entry and create few), and random EtherTypes; datagrams are
+ * typed 0x6558, some 0 (a TAP build of the userspace version); the mix
+ * has frames shorter than 14 bytes and datagrams typed 0x0800 or 0x86DD
+ * (a layer-3 peer's) where the layer-3 one has packets that are not IP
+ * and datagrams typed 0x6558.
+ *
  * The summary (JSON) counts what was sent, by the class the wire format's
  * receive rules give it (shared/wire-format.md; the same classes as
- * cvsend.py): short, magic, length, empty, mode (0x6558), not_ip, ip_short (nibble 4 or 6
- * but shorter than a minimal header), ip; plus sent, bytes, retries
+ * cvsend.py): short, magic, length, empty, mode (0x6558; with --l2: 0x0800
+ * or 0x86DD), not_ip, ip_short (nibble 4 or 6 but shorter than a minimal
+ * header), ip, and with --l2 short_frame (fewer than 14 bytes) and frame
+ * instead of the last three; plus sent, bytes, retries
  * (sendmmsg refused with ENOBUFS/EAGAIN and was retried), seconds.
  *
  * Build: make -C tests/net/helpers (on the host: the VM's / is read-only).
@@ -47,14 +59,16 @@
 #include <unistd.h>
 
 #define HDR		8
+#define ETH_HLEN	14
 #define MAX_DGRAM	65507	/* the largest UDP payload over IPv4 */
 #define MAX_BATCH	256
 #define MAX_PORTS	64
 
 enum cls { C_SHORT, C_MAGIC, C_LENGTH, C_EMPTY, C_MODE, C_NOT_IP, C_IP_SHORT,
-	   C_IP, C_MAX };
+	   C_IP, C_SHORT_FRAME, C_FRAME, C_MAX };
 static const char *const cls_name[C_MAX] = {
 	"short", "magic", "length", "empty", "mode", "not_ip", "ip_short", "ip",
+	"short_frame", "frame",
 };
 
 static volatile sig_atomic_t stop_now;
@@ -115,6 +129,8 @@ static size_t keylen;
 static struct in_addr in4_local, in4_peer;
 static struct in6_addr in6_local, in6_peer;
 static int have_in4, have_in6;
+static int l2, have_mac;
+static uint8_t dev_mac[6];
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -308,7 +324,76 @@ static size_t inner_packet(uint8_t *p, size_t size, int big)
 	return size;
 }
 
-/* Datagram = header + inner XOR key; returns its length. */
+/*
+ * An Ethernet frame of about @size bytes for a layer-2 device (--l2), at
+ * least 60 (a minimal frame) unless an IP packet inside is shorter; returns
+ * its length.
+ */
+static size_t eth_frame(uint8_t *p, size_t size, int big)
+{
+	int kind = rnd(16);
+	uint8_t *q = p + ETH_HLEN;
+	size_t n;
+
+	if (size < 60)
+		size = 60;
+	switch (rnd(4)) {
+	case 0: case 1:		/* to the device: the stack answers */
+		if (have_mac) {
+			memcpy(p, dev_mac, 6);
+			break;
+		}
+		/* fall through */
+	case 2:
+		memset(p, 0xff, 6);
+		break;
+	default:		/* unicast elsewhere, or multicast */
+		rndbytes(p, 6);
+		break;
+	}
+	rndbytes(p + 6, 6);
+	p[6] = (p[6] & 0xfc) | 0x02;	/* a locally administered unicast source */
+	if (kind < 10) {		/* IPv4 or IPv6, as at a layer-3 device */
+		n = inner_packet(q, size - ETH_HLEN, big);
+		put16(p + 12, q[0] >> 4 == 6 ? 0x86dd : 0x0800);
+		return ETH_HLEN + n;
+	}
+	if (kind < 11) {		/* the same behind an 802.1Q tag */
+		put16(p + 12, 0x8100);
+		put16(q, rnd(1 << 16));
+		n = inner_packet(q + 4, size - ETH_HLEN - 4, big);
+		put16(q + 2, q[4] >> 4 == 6 ? 0x86dd : 0x0800);
+		return ETH_HLEN + 4 + n;
+	}
+	if (kind < 13) {		/* ARP request or reply */
+		memset(q, 0, 46);
+		put16(p + 12, 0x0806);
+		put16(q, 1);		/* Ethernet */
+		put16(q + 2, 0x0800);
+		q[4] = 6;
+		q[5] = 4;
+		put16(q + 6, rndr(1, 2));
+		memcpy(q + 8, p + 6, 6);
+		put16(q + 14, 0xc612);	/* 198.18.200.0/27 */
+		q[16] = 200;
+		q[17] = rnd(32);
+		if (rnd(2))
+			rndbytes(q + 18, 6);
+		addr4(q + 24, rnd(2));	/* the device's address or anyone's */
+		return 60;
+	}
+	/* any EtherType (or an 802.3 length), random bytes */
+	if (!big && size > 1400)
+		size = rndr(60, 1400);
+	put16(p + 12, rnd(1 << 16));
+	rndbytes(q, size - ETH_HLEN);
+	return size;
+}
+
+/*
+ * Datagram = header + inner XOR key; returns its length. Typed 0 (as the
+ * userspace version sends), or with --l2 mostly 0x6558.
+ */
 static size_t seal(uint8_t *d, const uint8_t *inner, size_t n)
 {
 	size_t i;
@@ -316,6 +401,8 @@ static size_t seal(uint8_t *d, const uint8_t *inner, size_t n)
 	memcpy(d, "crap", 4);
 	put16(d + 4, n);
 	d[6] = d[7] = 0;
+	if (l2 && rnd(8))
+		put16(d + 6, 0x6558);
 	for (i = 0; i < n; i++)
 		d[HDR + i] = inner[i] ^ key[i % keylen];
 	return HDR + n;
@@ -331,7 +418,10 @@ static size_t valid(uint8_t *d, size_t max)
 
 	if (max > max_size)
 		max = max_size;
-	n = inner_packet(scratch, rndr(20, max - HDR), max > 2000);
+	if (l2)
+		n = eth_frame(scratch, rndr(20, max - HDR), max > 2000);
+	else
+		n = inner_packet(scratch, rndr(20, max - HDR), max > 2000);
 	return seal(d, scratch, n);
 }
 
@@ -349,6 +439,13 @@ static enum cls classify(const uint8_t *d, size_t n)
 		return C_LENGTH;
 	if (!len)
 		return C_EMPTY;
+	if (l2) {
+		unsigned int type = d[6] << 8 | d[7];
+
+		if (type == 0x0800 || type == 0x86dd)	/* a layer-3 peer's */
+			return C_MODE;
+		return len < ETH_HLEN ? C_SHORT_FRAME : C_FRAME;
+	}
 	if (d[6] == 0x65 && d[7] == 0x58)	/* Ethernet, at a layer-3 device */
 		return C_MODE;
 	v = (d[HDR] ^ key[0]) >> 4;
@@ -374,15 +471,16 @@ static size_t mutate(uint8_t *d)
 	}
 	if (r < 0.26)			/* well formed, for the stack */
 		return valid(d, 2000);
-	if (r < 0.27) {			/* well formed, but typed as a frame */
+	if (r < 0.27) {			/* well formed, but of the other mode */
 		n = valid(d, 2000);
-		put16(d + 6, 0x6558);
+		put16(d + 6, !l2 ? 0x6558 : rnd(2) ? 0x0800 : 0x86dd);
 		return n;
 	}
 	if (r < 0.32) {			/* valid-but-random inner packet */
 		n = rndr(1, 1992);
 		rndbytes(scratch, n);
-		scratch[0] = (rnd(2) ? 0x40 : 0x60) | (scratch[0] & 15);
+		if (!l2)
+			scratch[0] = (rnd(2) ? 0x40 : 0x60) | (scratch[0] & 15);
 		return seal(d, scratch, n);
 	}
 	if (r < 0.45) {			/* bit flips anywhere, or in the header */
@@ -435,6 +533,11 @@ static size_t mutate(uint8_t *d)
 		rndbytes(d + 6, 2);
 		return HDR + n;
 	}
+	if (r < 0.88 && l2) {		/* a frame shorter than its header */
+		n = rndr(1, ETH_HLEN - 1);
+		rndbytes(scratch, n);
+		return seal(d, scratch, n);
+	}
 	if (r < 0.88) {			/* not IP once decrypted */
 		static const uint8_t nib[] = { 0, 1, 2, 3, 5, 7, 8, 9, 10, 11,
 					       12, 13, 14, 15 };
@@ -480,7 +583,7 @@ static void usage(void)
 		"usage: hostile --to ADDR --port P[,P...] --key HEX [--count N] [--seed S]\n"
 		"               [--inner4 LOCAL,PEER] [--inner6 LOCAL,PEER] [--summary FILE]\n"
 		"               [--batch B] [--rate PPS] [--stop FILE] [--seconds T]\n"
-		"               [--max-size BYTES] [--from ADDR]\n");
+		"               [--max-size BYTES] [--from ADDR] [--l2 [--mac MAC]]\n");
 	exit(2);
 }
 
@@ -513,7 +616,7 @@ int main(int argc, char **argv)
 		{ "summary", 1, 0, 'o' }, { "batch", 1, 0, 'b' },
 		{ "rate", 1, 0, 'r' }, { "stop", 1, 0, 'S' },
 		{ "seconds", 1, 0, 'T' }, { "max-size", 1, 0, 'm' },
-		{ "from", 1, 0, 'f' },
+		{ "from", 1, 0, 'f' }, { "l2", 0, 0, 'L' }, { "mac", 1, 0, 'M' },
 		{ 0 }
 	};
 	const char *to = NULL, *from = NULL, *summary = NULL, *stop = NULL;
@@ -536,6 +639,14 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 't': to = optarg; break;
 		case 'f': from = optarg; break;
+		case 'L': l2 = 1; break;
+		case 'M':
+			if (sscanf(optarg, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx",
+				   &dev_mac[0], &dev_mac[1], &dev_mac[2],
+				   &dev_mac[3], &dev_mac[4], &dev_mac[5]) != 6)
+				usage();
+			have_mac = 1;
+			break;
 		case 'p': {
 			char *s = optarg, *end;
 
