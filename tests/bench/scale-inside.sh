@@ -108,7 +108,7 @@ if ! wait_for 10 n t ping -c 1 -W 1 -I 198.19.0.1 198.18.0.1; then
 fi
 
 {
-	echo "kernel $(uname -r), $(nproc) CPUs, blast for $T s per count, $ROUNDS round(s)"
+	echo "kernel $(uname -r), $(nproc --all) CPUs, blast for $T s per count, $ROUNDS round(s)"
 	echo "datagrams: 120 bytes on the wire (84-byte ICMP echo reply inside, 8-byte key),"
 	echo "  sendmmsg batches of 64, the peers in turn; veth with GRO off;"
 	echo "  $split"
