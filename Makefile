@@ -38,6 +38,13 @@ bench:
 
 .PHONY: bench
 
+# make bench-scale: 1 to 1,000 devices on one UDP port, datagrams from all
+# their peers: throughput per count, create and delete times (tests/bench/scale).
+bench-scale:
+	tests/bench/scale
+
+.PHONY: bench-scale
+
 # Reliability (tests/debug/): the in-VM suite, hostile traffic and netlink
 # fuzzing on a KASAN/UBSAN/kmemleak/lockdep kernel built from
 # linux-source-6.1 (cached in /var/cache/crapvpn/debug-*); DEBUG_ARGS=--ci

@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 
-PATHS = ["veth", "fou", "crapvpn", "wireguard", "userspace"]
+PATHS = ["veth", "fou", "crapvpn", "crapvpn-l2", "wireguard", "userspace"]
 # Ablations (tests/bench/inside.sh): shown only when measured; crapvpn over
 # one of them is what that technique buys.
 ABLATIONS = ["crapvpn-nogso", "crapvpn-nogro"]
@@ -23,7 +23,8 @@ ABLATIONS = ["crapvpn-nogso", "crapvpn-nogro"]
 # variant over its path is what that addition buys.
 VARIANTS = {"fou-rps": "fou", "crapvpn-rps": "crapvpn"}
 LABELS = {"veth": "veth (no tunnel)", "fou": "ipip over FOU",
-          "crapvpn": "crapvpn", "wireguard": "WireGuard",
+          "crapvpn": "crapvpn", "crapvpn-l2": "crapvpn, layer 2",
+          "wireguard": "WireGuard",
           "userspace": "userspace peer", "crapvpn-nogso": "crapvpn, no GSO",
           "crapvpn-nogro": "crapvpn, no GRO", "fou-rps": "FOU, RPS on fou0",
           "crapvpn-rps": "crapvpn, RPS on cv0"}
@@ -75,6 +76,7 @@ def main():
     pairs = [("crapvpn", other)
              for other in ["fou", "wireguard", "userspace"] + ablations]
     pairs += [(v, VARIANTS[v]) for v in variants]
+    pairs.append(("crapvpn-l2", "crapvpn"))
     ratios = {}
     for top, bottom in pairs:
         ratios[f"{top}/{bottom}"] = {}

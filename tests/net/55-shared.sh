@@ -20,6 +20,7 @@
 #    (almost) nothing;
 #  * two clients behind one address, told apart by their source ports; a
 #    client behind NAT (source port rewritten) still reaches its device;
+#    two clients behind one NAT address, each its own peer-port;
 #  * two IPv6 clients sharing an IPv6 socket on the same port number;
 #  * the last device deleted closes the socket.
 # CV_SHARED_N (default 50, 5 to 200) sets the number of clients,
@@ -310,6 +311,47 @@ tcpdump -r "$CV_TMP/nat.pcap" -n >"$CV_TMP/nat.txt" 2>&1
 sed 's/^/#   /' "$CV_TMP/nat.txt"
 check "... and the server did see it come from port 45000" \
 	grep -q '192.0.2.241.45000 >' "$CV_TMP/nat.txt"
+
+# Two clients behind one NAT address: cm's clients, at 172.16.0.2 and .3,
+# both send from port 1337 and leave as 192.0.2.242, one from port 45001,
+# the other from 45002; the server tells them apart by peer-port.
+client_ns cm em 192.0.2.242
+ip -n cm addr add 172.16.0.2/32 dev lo
+ip -n cm addr add 172.16.0.3/32 dev lo
+check "nft: cm maps 172.16.0.2 and .3 to 192.0.2.242, ports 45001 and 45002" \
+	n cm nft -f - <<EOF
+table ip nat {
+	chain post {
+		type nat hook postrouting priority srcnat;
+		ip saddr 172.16.0.2 udp sport 1337 snat to 192.0.2.242:45001
+		ip saddr 172.16.0.3 udp sport 1337 snat to 192.0.2.242:45002
+	}
+}
+EOF
+for i in 4 5; do
+	K[200 + i]=$(rand_key)
+	userspace cm "cm$i" "${K[200 + i]}" "10.97.$i.2" "10.97.$i.1" \
+		--bind "172.16.0.$((i - 2))"
+done
+for i in 4 5; do
+	tun_up cm "cm$i" "10.97.$i.1/32"
+	# The client first, as above: its NAT mapping before the server's.
+	n cm ping -c 1 -W 1 "10.97.$i.1" >/dev/null 2>&1
+done
+for i in 4 5; do
+	ips link add "svn$i" type crapvpn key "${K[200 + i]}" \
+		peer 192.0.2.242 peer-port $((45001 + i - 4))
+	ips addr add "10.97.$i.1" peer "10.97.$i.2" dev "svn$i"
+	ips link set "svn$i" up
+done
+check "two clients behind one NAT address: the first pings its device" \
+	n cm ping -c 2 -i 0.3 -W 5 10.97.4.1
+check "... and the second its own" n cm ping -c 2 -i 0.3 -W 5 10.97.5.1
+check_eq "... each device received only its own (not_ip drops)" \
+	"$(ethtool_stat s svn4 rx_drop_not_ip) $(ethtool_stat s svn5 rx_drop_not_ip)" "0 0"
+check_ge "... and the first device received both its pings" \
+	"$(link_stat s svn4 rx_packets)" 2
+check_ge "... and so did the second" "$(link_stat s svn5 rx_packets)" 2
 
 # ---- IPv6: two clients share an IPv6 socket ------------------------------------
 for i in 0 1; do
