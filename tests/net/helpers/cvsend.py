@@ -1,10 +1,6 @@
 #!/usr/bin/python3
 """cvsend.py: CrapVPN datagrams for the bad-input test (tests/net/40-badinput.sh).
 
-  cvsend.py vectors FILE
-      One line per vector of wire-vectors.jsonl, tab-separated:
-      NAME EXPECT KEYHEX DATAGRAMHEX INNER_LEN REASON
-      ("-" stands for an empty datagram, a missing inner length or reason).
   cvsend.py send HOST PORT HEX...
       Sends each HEX ("-": empty) as one UDP datagram to HOST PORT.
   cvsend.py valid KEYHEX [SEED]
@@ -249,19 +245,6 @@ def sender(host, port):
     return s, (host, port)
 
 
-def cmd_vectors(args):
-    for line in open(args.file):
-        if not line.strip():
-            continue
-        v = json.loads(line)
-        pt = v.get("plaintext")
-        print("\t".join([v["name"], v["expect"], v["key"],
-                         v["datagram"] or "-",
-                         str(len(pt) // 2) if pt else "-",
-                         v.get("reason") or "-"]))
-    return 0
-
-
 def cmd_send(args):
     s, to = sender(args.host, args.port)
     for h in args.hex:
@@ -283,15 +266,13 @@ def cmd_fuzz(args):
     sent = 0
     nbytes = 0
     t0 = time.monotonic()
-    for i in range(args.count):
+    for _ in range(args.count):
         d = mutate(rng, key)
         assert len(d) <= 2000
         counts[classify(d, key)] += 1
         s.sendto(d, to)
         sent += 1
         nbytes += len(d)
-        if args.pause and i % args.batch == args.batch - 1:
-            time.sleep(args.pause)
     counts["sent"] = sent
     counts["bytes"] = nbytes
     counts["seconds"] = round(time.monotonic() - t0, 2)
@@ -305,8 +286,6 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    v = sub.add_parser("vectors")
-    v.add_argument("file")
     s = sub.add_parser("send")
     s.add_argument("host")
     s.add_argument("port", type=int)
@@ -347,11 +326,8 @@ def main():
     f.add_argument("--count", type=int, default=10000)
     f.add_argument("--seed", default="crapvpn")
     f.add_argument("--summary", required=True)
-    f.add_argument("--batch", type=int, default=200)
-    f.add_argument("--pause", type=float, default=0.0,
-                   help="sleep this long after every --batch datagrams")
     args = p.parse_args()
-    return {"vectors": cmd_vectors, "send": cmd_send, "valid": cmd_valid,
+    return {"send": cmd_send, "valid": cmd_valid,
             "csum": cmd_csum, "flows": cmd_flows, "listen": cmd_listen,
             "fuzz": cmd_fuzz}[args.cmd](args)
 
