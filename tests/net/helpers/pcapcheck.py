@@ -178,6 +178,20 @@ class Report:
 
 # ---- wire ----------------------------------------------------------------
 
+def udp_packets(path, whole=False):
+    """(record number, IP) of every IPv4/IPv6 packet carrying UDP (or a
+    fragment of it) in PATH; WHOLE: the capture must not be truncated."""
+    for n, (lt, data, orig) in enumerate(read_pcap(path), 1):
+        if whole and len(data) != orig:
+            raise SystemExit(f"{path}: truncated capture; use -s 0")
+        p = l3(lt, data)
+        if p is None:
+            continue
+        ip = IP(p)
+        if ip.ok and ip.proto == 17:
+            yield n, ip
+
+
 def check_inner_prefix(rep, where, plain, length, inner):
     """The decrypted prefix of a datagram: an IP header that agrees with the
     length field and carries inner addresses."""
@@ -209,15 +223,9 @@ def cmd_wire(a):
     versions = {4: 0, 6: 0}
     maxlen = 0
     total = 0
-    packets = ((path, n, pkt) for path in a.pcap
-               for n, pkt in enumerate(read_pcap(path), 1))
-    for path, n, (lt, data, orig) in packets:
-        p = l3(lt, data)
-        if p is None:
-            continue
-        ip = IP(p)
-        if not ip.ok or ip.proto != 17:
-            continue
+    packets = ((path, n, ip) for path in a.pcap
+               for n, ip in udp_packets(path))
+    for path, n, ip in packets:
         where = f"{path} packet {n}"
         if ip.fragoff:
             continue  # a later fragment: the header is in the first one
@@ -374,16 +382,8 @@ def outer_datagrams(path, port):
     (outer src, outer dst, payload)."""
     out = []
     frags = {}
-    for lt, data, orig in read_pcap(path):
-        if len(data) != orig:
-            raise SystemExit(f"{path}: truncated capture; use -s 0")
-        p = l3(lt, data)
-        if p is None:
-            continue
-        ip = IP(p)
-        if not ip.ok or ip.proto != 17:
-            continue
-        body = p[ip.hlen:ip.total]
+    for _, ip in udp_packets(path, whole=True):
+        body = ip.raw[ip.hlen:ip.total]
         if ip.fragment:
             k = (ip.src, ip.dst, ip.ident)
             fr = frags.setdefault(k, {"parts": {}, "end": None})
