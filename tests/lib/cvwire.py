@@ -117,8 +117,8 @@ def unseal(key, datagram, mode="l3"):
         return verdict, None
     payload = xor(key, datagram[HDR:])
     if mode == "l3":
-        v = payload[0] >> 4
-        if not (v == 4 and len(payload) >= 20 or v == 6 and len(payload) >= 40):
+        least = {4: 20, 6: 40}.get(payload[0] >> 4)	# an IP header
+        if least is None or len(payload) < least:
             return NOT_IP, payload
     elif mode == "l2" and len(payload) < ETH_HLEN:
         return SHORT_FRAME, payload

@@ -64,9 +64,9 @@ class Module(unittest.TestCase):
                     pt = bytes.fromhex(v["plaintext"])
                     self.assertEqual((verdict, payload), (None, pt))
                     if "sent" in v:
-                        self.assertEqual(
-                            cvwire.seal(key, pt, cvwire.ethertype(pt, v["mode"])),
-                            bytes.fromhex(v["sent"]))
+                        typ = cvwire.ethertype(pt, v["mode"])
+                        self.assertEqual(cvwire.seal(key, pt, typ),
+                                         bytes.fromhex(v["sent"]))
                 else:
                     want = cvwire.reason_verdict(v.get("reason"))
                     self.assertIsNotNone(want, v.get("reason"))
@@ -84,9 +84,9 @@ class Edges(unittest.TestCase):
                 self.assertEqual(xored, ref_xor(key, data))
                 self.assertEqual(cvwire.xor(key, xored), data)
                 pos = rnd.randrange(2 * keylen)
+                turned = key[pos % keylen:] + key[:pos % keylen]
                 self.assertEqual(cvwire.xor(key, data, pos),
-                                 ref_xor(key[pos % keylen:] + key[:pos % keylen],
-                                         data))
+                                 ref_xor(turned, data))
 
     def test_encode_limits(self):
         for n in (0, 65536):

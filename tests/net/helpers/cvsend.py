@@ -38,8 +38,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "lib"))
-from cvwire import (BAD_LENGTH, BAD_MAGIC, HDR, NOT_IP, TYPE_ETHER,  # noqa: E402
-                    family, ipv4, ipv6, l4_checksum, put16, seal, unseal)
+from cvwire import (BAD_LENGTH, BAD_MAGIC, HDR, NOT_IP,  # noqa: E402
+                    TYPE_ETHER, family, ipv4, ipv6, l4_checksum, put16, seal,
+                    unseal)
 
 # The fuzz summary's names of the verdicts (hostile.c's too).
 SUMMARY = {BAD_MAGIC: "magic", BAD_LENGTH: "length", None: "ip"}
