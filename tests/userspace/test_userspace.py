@@ -24,14 +24,18 @@ _spec.loader.exec_module(cu)
 cvwire = cu.cvwire
 
 
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def ref_xor(key, data):
     return bytes(b ^ key[i % len(key)] for i, b in enumerate(data))
 
 
 class Vectors(unittest.TestCase):
     def test_vectors(self):
-        with open(VECTORS) as f:
-            vectors = [json.loads(line) for line in f if line.strip()]
+        vectors = load(VECTORS)
         self.assertGreater(len(vectors), 0)
         for v in vectors:
             with self.subTest(v["name"]):
@@ -53,9 +57,7 @@ class Module(unittest.TestCase):
     """cvwire's seal and unseal give the module's bytes and verdicts."""
 
     def test_vectors_11(self):
-        with open(VECTORS_11) as f:
-            vectors = [json.loads(line) for line in f if line.strip()]
-        for v in vectors:
+        for v in load(VECTORS_11):
             with self.subTest(v["name"]):
                 key = bytes.fromhex(v["key"])
                 dg = bytes.fromhex(v["datagram"])
