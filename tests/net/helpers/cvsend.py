@@ -185,9 +185,9 @@ def cmd_listen(args):
 
 
 def sender(host, port):
-    family = family(host)
-    s = socket.socket(family, socket.SOCK_DGRAM)
-    if family == socket.AF_INET:
+    fam = family(host)
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: DONT
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     return s, (host, port)
