@@ -19,11 +19,12 @@ Unlike the original it never dies on a bad datagram: it drops and counts it,
 and prints the counters to stderr on SIGTERM or SIGINT.
 
 The encode/decode functions are importable (tests/userspace/test_userspace.py).
+The wire format itself is the tests' one module, tests/lib/cvwire.py, found
+from this script's own path.
 """
 
 import argparse
 import fcntl
-import functools
 import os
 import select
 import signal
@@ -32,84 +33,39 @@ import struct
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import cvwire  # noqa: E402
+from cvwire import (BAD_LENGTH, BAD_MAGIC, EMPTY, HDR, MAX_INNER,  # noqa: E402
+                    NOT_IP, SHORT)
+
 DEFAULT_PORT = 1337
-MAGIC = b"crap"
-HDR_LEN = 8
-MAX_INNER = 65535
 
 TUNSETIFF = 0x400454CA
 IFF_TUN = 0x0001
 IFF_TAP = 0x0002
 IFF_NO_PI = 0x1000
 
-# Why decode() refuses a datagram, in the order of the receive rules.
-SHORT, BAD_MAGIC, BAD_LENGTH, EMPTY, NOT_IP = (
-    "short", "bad-magic", "bad-length", "empty", "not-ip")
 
-
-class Cipher:
-    """XOR with a repeating key that restarts at every inner packet.
-
-    Python loops over bytes are slow; XORing two big integers runs in C. The
-    key stream for each packet length is an integer made once and cached,
-    so a packet costs two conversions and one integer XOR.
-    """
-
-    def __init__(self, key: bytes):
-        if not key:
-            raise ValueError("the key must not be empty")
-        self.key = bytes(key)
-        reps = -(-MAX_INNER // len(key))
-        self._stream = (self.key * reps)[:MAX_INNER]
-        # Per instance, so that the cache does not keep the key alive.
-        self._stream_int = functools.lru_cache(maxsize=64)(self._make_int)
-
-    def _make_int(self, n: int) -> int:
-        return int.from_bytes(self._stream[:n], "little")
-
-    def xor(self, data: bytes) -> bytes:
-        n = len(data)
-        if n > MAX_INNER:
-            raise ValueError("inner packet longer than 65535 bytes")
-        return (int.from_bytes(data, "little") ^ self._stream_int(n)).to_bytes(
-            n, "little")
-
-
-def encode(cipher: Cipher, packet: bytes) -> bytes:
-    """One inner packet (1..65535 bytes) to one datagram."""
+def encode(key: bytes, packet: bytes) -> bytes:
+    """One inner packet (1..65535 bytes) to one datagram, bytes 6-7 zero."""
     if not 0 < len(packet) <= MAX_INNER:
         raise ValueError(f"inner packet of {len(packet)} bytes")
-    return (MAGIC + len(packet).to_bytes(2, "big") + b"\0\0"
-            + cipher.xor(packet))
+    return cvwire.seal(key, packet)
 
 
-def check(datagram: bytes):
-    """Receive rules 1-4: None if the header is fine, else the drop reason."""
-    if len(datagram) < HDR_LEN:
-        return SHORT
-    if datagram[:4] != MAGIC:
-        return BAD_MAGIC
-    if int.from_bytes(datagram[4:6], "big") != len(datagram) - HDR_LEN:
-        return BAD_LENGTH
-    if len(datagram) == HDR_LEN:
-        return EMPTY
-    return None
-
-
-def decode(cipher: Cipher, datagram: bytes, tap=False):
+def decode(key: bytes, datagram: bytes, tap=False):
     """One datagram to (None, inner packet), or (drop reason, None).
 
-    Rule 5 in part: the inner packet must start with IP version 4 or 6. The
-    rest of "valid IP packet" is the TUN device's to judge on write. A TAP
-    device gets whatever decrypts, and judges the frame itself.
+    The header's rules, bytes 6-7 ignored; then, on TUN, the inner packet
+    must start with IP version 4 or 6. The rest of "valid IP packet" is the
+    TUN device's to judge on write. A TAP device gets whatever decrypts,
+    and judges the frame itself.
     """
-    reason = check(datagram)
-    if reason:
-        return reason, None
-    packet = cipher.xor(datagram[HDR_LEN:])
-    if not tap and packet[0] >> 4 not in (4, 6):
-        return NOT_IP, None
-    return None, packet
+    reason, packet = cvwire.unseal(key, datagram, mode=None)
+    if not reason and not tap and packet[0] >> 4 not in (4, 6):
+        reason = NOT_IP
+    return (reason, None) if reason else (None, packet)
 
 
 def open_tun(name: str, tap=False) -> int:
@@ -141,7 +97,7 @@ def _stop(signum, frame):
     raise Stop(signal.Signals(signum).name)
 
 
-def run(cipher, tun, sock, peer, counts, burst=64, tap=False):
+def run(key, tun, sock, peer, counts, burst=64, tap=False):
     """Forward until a signal. Each wakeup drains up to @burst packets per
     side without blocking, so that select() is not paid once per packet."""
     tun_read, tun_write = os.read, os.write
@@ -158,21 +114,21 @@ def run(cipher, tun, sock, peer, counts, burst=64, tap=False):
                 if not packet:
                     continue
                 try:
-                    sendto(encode(cipher, packet), peer)
+                    sendto(encode(key, packet), peer)
                     counts["tx"] += 1
                 except OSError:
                     counts["send-error"] += 1
         if sock in readable:
             for _ in range(burst):
                 try:
-                    datagram = recv(MAX_INNER + HDR_LEN + 1, dontwait)
+                    datagram = recv(MAX_INNER + HDR + 1, dontwait)
                 except BlockingIOError:
                     break
                 except OSError:
                     # e.g. an ICMP error queued on the socket: not a datagram.
                     counts["recv-error"] += 1
                     continue
-                reason, packet = decode(cipher, datagram, tap)
+                reason, packet = decode(key, datagram, tap)
                 if reason:
                     counts[reason] += 1
                     continue
@@ -234,10 +190,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     try:
-        run(Cipher(args.key), tun, sock, peer, counts, tap=args.tap)
+        run(args.key, tun, sock, peer, counts, tap=args.tap)
     except Stop as why:
         print(f"crapvpn-userspace: {why}: " + " ".join(
-            f"{k}={v}" for k, v in counts.items()), file=sys.stderr)
+            f"{k.replace('_', '-')}={v}" for k, v in counts.items()),
+            file=sys.stderr)
     return 0
 
 

@@ -4,9 +4,10 @@ wire-vectors-1.1.jsonl beside this script.
 
 usage: make-vectors.py [--check] [DIR]
 
-The datagrams come from the tests' own userspace peer
-(tests/userspace/crapvpn-userspace.py: Cipher, encode), the inner packets
-from a seeded PRNG, so two runs write the same bytes. The cases, their names
+The datagrams are sealed by the tests' wire module (tests/lib/cvwire.py),
+which the tests' userspace peer (tests/userspace/crapvpn-userspace.py)
+sends with, the inner packets come from a seeded PRNG, so two runs write
+the same bytes. The cases, their names
 and their drop reasons are those of the vectors in ../shared/vectors/.
 Version 1.1 adds to each vector its device `mode` (l3 or l2) and to each
 accept vector `sent`, the datagram crapvpn sends for the plaintext: the
@@ -15,7 +16,6 @@ in `datagram`, writes zeros there, as the published version does).
 --check: write nothing; exit 1 if a file in DIR differs from what would be
 written.
 """
-import importlib.util
 import json
 import os
 import random
@@ -24,20 +24,10 @@ import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(HERE)
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-cu = load("crapvpn_userspace",
-          os.path.join(TESTS, "userspace", "crapvpn-userspace.py"))
-# csum() and ipv4() (an IPv4 header with its checksum) of the bad-input test.
-cvsend = load("cvsend", os.path.join(TESTS, "net", "helpers", "cvsend.py"))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from cvwire import (TYPE_ETHER as ETH_ETHER, TYPE_IPV4 as ETH_IPV4,  # noqa: E402
+                    TYPE_IPV6 as ETH_IPV6, checksum, ethertype, ipv4, ipv6,
+                    l4_checksum, put16, seal)
 
 SEED = 0x63726170
 KEY_LENGTHS = (1, 2, 3, 4, 5, 7, 8, 13, 16, 31, 32, 33, 64, 255, 256, 1024)
@@ -56,30 +46,18 @@ NOT_IP = ("inner packet's version nibble is neither 4 nor 6 (TUN rejects "
           "it; the reference receiver dies on the write error)")
 
 
-def with_csum(seg, at, pseudo=b"", zero_is=0):
-    """SEG with the Internet checksum of PSEUDO + SEG at offset AT."""
-    c = cvsend.csum(pseudo + seg) or zero_is
-    return seg[:at] + struct.pack("!H", c) + seg[at + 2:]
-
-
 def ip4(proto, seg, at=None):
     """An IPv4 packet; the checksum of SEG at offset AT (pseudo-header
     for TCP and UDP, none for ICMP)."""
     if at is not None:
-        pseudo = b""
-        if proto != ICMP:
-            pseudo = (socket.inet_aton(SRC4) + socket.inet_aton(DST4) +
-                      struct.pack("!xBH", proto, len(seg)))
-        seg = with_csum(seg, at, pseudo, 0xFFFF if proto == UDP else 0)
-    return cvsend.ipv4(SRC4, DST4, proto, seg, ident=0x1234)
+        seg = put16(seg, at, checksum(seg) if proto == ICMP else
+                    l4_checksum(SRC4, DST4, proto, seg))
+    return ipv4(SRC4, DST4, proto, seg, ident=0x1234)
 
 
 def ip6(nh, seg, at):
     """An IPv6 packet; the checksum of SEG (with its pseudo-header) at AT."""
-    src, dst = (socket.inet_pton(socket.AF_INET6, a) for a in (SRC6, DST6))
-    pseudo = src + dst + struct.pack("!IxxxB", len(seg), nh)
-    seg = with_csum(seg, at, pseudo, 0xFFFF if nh == UDP else 0)
-    return struct.pack("!IHBB", 6 << 28, len(seg), nh, 64) + src + dst + seg
+    return ipv6(SRC6, DST6, nh, put16(seg, at, l4_checksum(SRC6, DST6, nh, seg)))
 
 
 def udp(rnd, size):
@@ -103,7 +81,6 @@ def packets(rnd):
     }
 
 
-ETH_IPV4, ETH_IPV6, ETH_ETHER = 0x0800, 0x86DD, 0x6558
 MAC1, MAC2 = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
 
 
@@ -125,13 +102,7 @@ def frames(pkts):
 
 
 def typed(datagram, etype):
-    return datagram[:6] + struct.pack("!H", etype) + datagram[8:]
-
-
-def ethertype(mode, pt):
-    if mode == "l2":
-        return ETH_ETHER
-    return ETH_IPV6 if pt[0] >> 4 == 6 else ETH_IPV4
+    return put16(datagram, 6, etype)
 
 
 def vector(name, key, datagram, plaintext=None, reason=None):
@@ -146,11 +117,11 @@ def vector(name, key, datagram, plaintext=None, reason=None):
 
 def drops(rnd, key, pt):
     """The drop vectors, made from PT (an inner packet) sealed with KEY."""
-    dg = cu.encode(cu.Cipher(key), pt)
+    dg = seal(key, pt)
     n = len(pt)
     # A wrong key that makes the right one decrypt to no IP version.
     while True:
-        wrong = cu.encode(cu.Cipher(rnd.randbytes(len(key))), pt)
+        wrong = seal(rnd.randbytes(len(key)), pt)
         if (wrong[8] ^ key[0]) >> 4 not in (4, 6):
             break
     return [
@@ -159,9 +130,9 @@ def drops(rnd, key, pt):
         ("short-7", dg[:7], SHORT),
         ("bad-magic", b"CRAP" + dg[4:], MAGIC),
         ("bad-magic-1bit", bytes([dg[0] ^ 1]) + dg[1:], MAGIC),
-        ("length-too-big", dg[:4] + struct.pack("!H", n + 1) + dg[6:],
+        ("length-too-big", put16(dg, 4, n + 1),
          "length field larger than the ciphertext"),
-        ("length-too-small", dg[:4] + struct.pack("!H", n - 1) + dg[6:],
+        ("length-too-small", put16(dg, 4, n - 1),
          "length field smaller than the ciphertext"),
         ("truncated-ciphertext", dg[:-1],
          "ciphertext shorter than the length field"),
@@ -169,7 +140,7 @@ def drops(rnd, key, pt):
          "ciphertext longer than the length field"),
         ("header-only-zero-length", b"crap\0\0\0\0",
          "empty inner packet (the reference receiver writes nothing)"),
-        ("inner-not-ip", cu.encode(cu.Cipher(key), bytes(40)), NOT_IP),
+        ("inner-not-ip", seal(key, bytes(40)), NOT_IP),
         ("inner-wrong-key", wrong,
          "decrypted with the right key this is not an IP packet"),
     ]
@@ -185,7 +156,7 @@ def make_11(v10, pkts, keys):
         if v["expect"] == "accept" and sent:
             pt = bytes.fromhex(v["plaintext"])
             v["sent"] = typed(bytes.fromhex(v["datagram"]),
-                              ethertype(mode, pt)).hex()
+                              ethertype(pt, mode)).hex()
         out.append({k: v[k] for k in ("name", "mode", "key", "plaintext",
                                       "datagram", "sent", "expect", "reason")
                     if k in v})
@@ -196,17 +167,17 @@ def make_11(v10, pkts, keys):
             add(v, "l3", sent=not v["name"].startswith("reserved"))
     key, fr = keys[4], frames(pkts)
     echo = pkts["ipv4-icmp-echo-84"]
-    dg4 = cu.encode(cu.Cipher(key), echo)
+    dg4 = seal(key, echo)
     add(vector("ethertype-ipv4-accepted", key, typed(dg4, ETH_IPV4), echo),
         "l3", sent=False)
     for n in (1, 4, 33, 256):
         for name, frame in fr.items():
             add(vector(f"{name}/key{n}", keys[n],
-                       cu.encode(cu.Cipher(keys[n]), frame), frame), "l2")
+                       seal(keys[n], frame), frame), "l2")
     for v in drops:
         add(v, "l3")
-    dg6 = cu.encode(cu.Cipher(key), pkts["ipv6-icmp6-104"])
-    frame = cu.encode(cu.Cipher(key), fr["l2-ipv4-icmp-98"])
+    dg6 = seal(key, pkts["ipv6-icmp6-104"])
+    frame = seal(key, fr["l2-ipv4-icmp-98"])
     add(vector("l3-device-gets-ethernet", key, typed(frame, ETH_ETHER),
                reason="bytes 6-7 say Ethernet (0x6558), the device is "
                "layer 3"), "l3")
@@ -214,7 +185,7 @@ def make_11(v10, pkts, keys):
                reason="bytes 6-7 say IPv4, the device is layer 2"), "l2")
     add(vector("l2-device-gets-ipv6", key, typed(dg6, ETH_IPV6),
                reason="bytes 6-7 say IPv6, the device is layer 2"), "l2")
-    short = cu.encode(cu.Cipher(key), fr["l2-ipv4-icmp-98"][:13])
+    short = seal(key, fr["l2-ipv4-icmp-98"][:13])
     add(vector("l2-frame-too-short-13", key, typed(short, ETH_ETHER),
                reason="shorter than an Ethernet header (14 bytes)"), "l2")
     return out
@@ -227,14 +198,12 @@ def make():
     keys = {n: rnd.randbytes(n) for n in KEY_LENGTHS}
     out = []
     for n, key in keys.items():
-        cipher = cu.Cipher(key)
         for name, pt in pkts.items():
-            out.append(vector(f"{name}/key{n}", key, cu.encode(cipher, pt),
-                              pt))
+            out.append(vector(f"{name}/key{n}", key, seal(key, pt), pt))
     key, echo = keys[4], pkts["ipv4-icmp-echo-84"]
-    dg = cu.encode(cu.Cipher(key), echo)
+    dg = seal(key, echo)
     out.append(vector("reserved-bytes-nonzero-accepted", key,
-                      dg[:6] + b"\xff\xee" + dg[8:], echo))
+                      typed(dg, 0xFFEE), echo))
     for name, datagram, reason in drops(rnd, key, echo):
         out.append(vector(name, key, datagram, reason=reason))
 

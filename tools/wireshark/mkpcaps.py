@@ -23,6 +23,8 @@ import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                      "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from cvwire import ipv4, ipv6, l4_checksum, put16, seal, xor  # noqa: E402
 
 FIELDS = ["frame.number", "crapvpn.type", "crapvpn.length", "ip.src",
           "ipv6.src", "eth.src", "icmp.type", "icmpv6.type",
@@ -51,24 +53,6 @@ def ip4_str(b):
     return ".".join(str(x) for x in b)
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
-def xor(data, key):
-    return bytes(b ^ key[i % len(key)] for i, b in enumerate(data))
-
-
-def datagram(key, plain, typ, length=None):
-    n = len(plain) if length is None else length
-    return b"crap" + struct.pack("!HH", n, typ) + xor(plain, key)
-
-
 class Pcap:
     def __init__(self):
         self.frames = []
@@ -80,42 +64,27 @@ class Pcap:
 
     def udp(self, v6, sport, dport, payload, mtu=1500):
         """Adds one UDP datagram; returns the number of its last frame."""
-        import ipaddress
-        if v6:
-            src = ipaddress.IPv6Address(U6[0]).packed
-            dst = ipaddress.IPv6Address(U6[1]).packed
-            pseudo = src + dst + struct.pack("!IxxxB", 8 + len(payload), 17)
-        else:
-            src = ipaddress.IPv4Address(U4[0]).packed
-            dst = ipaddress.IPv4Address(U4[1]).packed
-            pseudo = src + dst + struct.pack("!xBH", 17, 8 + len(payload))
-        hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
-        c = csum(pseudo + hdr + payload) or 0xffff
-        seg = struct.pack("!HHHH", sport, dport, 8 + len(payload), c) + payload
+        src, dst = U6 if v6 else U4
+        udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+        seg = put16(udp, 6, l4_checksum(src, dst, 17, udp))
         self.ipid += 1
         if v6:
             if 40 + len(seg) <= mtu:
-                self.eth(0x86dd, struct.pack("!IHBB", 6 << 28, len(seg), 17, 64)
-                         + src + dst + seg)
+                self.eth(0x86dd, ipv6(src, dst, 17, seg))
             else:
                 step = (mtu - 48) // 8 * 8
                 for off in range(0, len(seg), step):
                     part = seg[off:off + step]
                     more = off + step < len(seg)
                     fh = struct.pack("!BBHI", 17, 0, off | more, self.ipid)
-                    self.eth(0x86dd, struct.pack("!IHBB", 6 << 28,
-                                                 8 + len(part), 44, 64)
-                             + src + dst + fh + part)
+                    self.eth(0x86dd, ipv6(src, dst, 44, fh + part))
         else:
             step = len(seg) if 20 + len(seg) <= mtu else (mtu - 20) // 8 * 8
             for off in range(0, len(seg), step):
                 part = seg[off:off + step]
                 more = off + step < len(seg)
-                h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(part),
-                                self.ipid, (more << 13) | (off // 8), 64, 17, 0,
-                                src, dst)
-                h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
-                self.eth(0x0800, h + part)
+                self.eth(0x0800, ipv4(src, dst, 17, part, ident=self.ipid,
+                                      flags=(more << 13) | (off // 8)))
         return len(self.frames)
 
     def write(self, path):
@@ -207,7 +176,7 @@ class Case:
                 elif key == "bad":
                     ex.append("bad_key")
                 else:
-                    plain = xor(ct, key)
+                    plain = xor(key, ct)
                     f["crapvpn.decrypted"] = plain.hex()
                     kind, kex = decode_kind(typ, plain, zero_is_eth)
                     ex += kex
@@ -258,14 +227,14 @@ def load_vectors(path):
             continue
         typ = {4: 0x0800, 6: 0x86dd}.get(p[0] >> 4)
         if v["datagram"][6:8] == b"\0\0" and typ:
-            v["sent"] = datagram(v["key"], p, typ)
+            v["sent"] = seal(v["key"], p, typ)
         if len(p) <= 1500 and typ and len(l2) < 12:
             frame = (bytes.fromhex("020000000002020000000001") +
                      struct.pack("!H", typ) + p)
             l2.append({"name": "l2-" + v["name"], "mode": "l2",
                        "key": v["key"], "plaintext": frame,
-                       "datagram": datagram(v["key"], frame, 0),
-                       "sent": datagram(v["key"], frame, 0x6558),
+                       "datagram": seal(v["key"], frame, 0),
+                       "sent": seal(v["key"], frame, 0x6558),
                        "expect": "accept"})
     return out + l2
 
@@ -326,23 +295,23 @@ def main():
               v["plaintext"][0] >> 4 == 6 and len(v["plaintext"]) < 200)
     fr = next(v["plaintext"] for v in acc if v["mode"] == "l2" and
               v["plaintext"][12:14] == b"\x08\x00")
-    good4 = datagram(key, p4, 0x0800)
+    good4 = seal(key, p4, 0x0800)
     bad = [  # payload, port, dissected, expert infos
         (b"crap\0", PORT, True, ["short"]),
         (b"crab" + good4[4:], PORT, True, ["bad_magic"]),
         (b"crab" + good4[4:], BAD_PORT, False, None),
-        (datagram(key, p4, 0x0800, len(p4) + 1), PORT, True, ["bad_length"]),
-        (datagram(key, p4, 0x0800, len(p4) - 1), PORT, True, ["bad_length"]),
-        (datagram(key, p4, 0x0800, len(p4) - 1), BAD_PORT, False, None),
-        (datagram(key, b"", 0), PORT, True, ["empty"]),
-        (datagram(key, p6, 0x0800), PORT, True, ["type_mismatch"]),
-        (datagram(key, p4, 0x86dd), OTHER_PORT, True, ["type_mismatch"]),
-        (datagram(key, p4, 0xffee), PORT, True, ["unknown_type"]),
-        (datagram(key, b"\x55" + p4[1:], 0), PORT, True, ["not_ip"]),
-        (datagram(key, fr[:10], 0x6558), PORT, True, ["type_mismatch"]),
-        (datagram(key, fr, 0x6558), OTHER_PORT, True, []),
-        (datagram(key, fr, 0x0800), PORT, True, ["type_mismatch"]),
-        (datagram(key, p6, 0), OTHER_PORT, True, []),
+        (seal(key, p4, 0x0800, len(p4) + 1), PORT, True, ["bad_length"]),
+        (seal(key, p4, 0x0800, len(p4) - 1), PORT, True, ["bad_length"]),
+        (seal(key, p4, 0x0800, len(p4) - 1), BAD_PORT, False, None),
+        (seal(key, b"", 0), PORT, True, ["empty"]),
+        (seal(key, p6, 0x0800), PORT, True, ["type_mismatch"]),
+        (seal(key, p4, 0x86dd), OTHER_PORT, True, ["type_mismatch"]),
+        (seal(key, p4, 0xffee), PORT, True, ["unknown_type"]),
+        (seal(key, b"\x55" + p4[1:], 0), PORT, True, ["not_ip"]),
+        (seal(key, fr[:10], 0x6558), PORT, True, ["type_mismatch"]),
+        (seal(key, fr, 0x6558), OTHER_PORT, True, []),
+        (seal(key, fr, 0x0800), PORT, True, ["type_mismatch"]),
+        (seal(key, p6, 0), OTHER_PORT, True, []),
     ]
 
     def handmade(name, opts, k, port_for=None, v6=False):
@@ -374,10 +343,10 @@ def main():
     big = next(v["plaintext"] for v in acc if v["mode"] == "l3" and
                len(v["plaintext"]) > 3000)
     for v6 in (False, True):
-        c.add(datagram(key, p4, 0), v6, PORT, mtu=576)
-        c.add(datagram(key, big, 0x0800), v6, PORT, mtu=576)
-        c.add(datagram(key, big, 0), v6, OTHER_PORT, mtu=1280)
-        c.add(datagram(key, fr, 0x6558), v6, OTHER_PORT, mtu=576)
+        c.add(seal(key, p4, 0), v6, PORT, mtu=576)
+        c.add(seal(key, big, 0x0800), v6, PORT, mtu=576)
+        c.add(seal(key, big, 0), v6, OTHER_PORT, mtu=1280)
+        c.add(seal(key, fr, 0x6558), v6, OTHER_PORT, mtu=576)
     c.write(outdir, cases)
     cases.close()
 

@@ -1,10 +1,6 @@
 #!/usr/bin/python3
 """cvsend.py: CrapVPN datagrams for the bad-input test (tests/net/40-badinput.sh).
 
-  cvsend.py vectors FILE
-      One line per vector of wire-vectors.jsonl, tab-separated:
-      NAME EXPECT KEYHEX DATAGRAMHEX INNER_LEN REASON
-      ("-" stands for an empty datagram, a missing inner length or reason).
   cvsend.py send HOST PORT HEX...
       Sends each HEX ("-": empty) as one UDP datagram to HOST PORT.
   cvsend.py valid KEYHEX [SEED]
@@ -33,75 +29,37 @@
 """
 import argparse
 import json
+import os
 import random
 import socket
 import struct
 import sys
 import time
 
-HDR = 8
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "lib"))
+from cvwire import (BAD_LENGTH, BAD_MAGIC, HDR, NOT_IP,  # noqa: E402
+                    TYPE_ETHER, family, ipv4, ipv6, l4_checksum, put16, seal,
+                    unseal)
 
-
-def xor(key, data):
-    k = key * (len(data) // len(key) + 1)
-    return bytes(a ^ b for a, b in zip(data, k))
-
-
-def seal(key, inner, reserved=b"\0\0"):
-    return b"crap" + struct.pack(">H", len(inner)) + reserved + xor(key, inner)
+# The fuzz summary's names of the verdicts (hostile.c's too).
+SUMMARY = {BAD_MAGIC: "magic", BAD_LENGTH: "length", None: "ip"}
 
 
 def classify(d, key):
-    """The receive rules of wire-format.md."""
-    if len(d) < HDR:
-        return "short"
-    if d[:4] != b"crap":
-        return "magic"
-    n = d[4] << 8 | d[5]
-    if n != len(d) - HDR:
-        return "length"
-    if n == 0:
-        return "empty"
-    if d[6:8] == b"\x65\x58":	# an Ethernet frame, at a layer-3 device
-        return "mode"
-    v = (d[HDR] ^ key[0]) >> 4
-    if v not in (4, 6):
-        return "not_ip"
-    if (v == 4 and n < 20) or (v == 6 and n < 40):
+    """The receive rules of wire-format.md, at a layer-3 device; "ip_short":
+    IP version 4 or 6, but shorter than its minimal header."""
+    verdict, payload = unseal(key, d)
+    if verdict == NOT_IP and payload[0] >> 4 in (4, 6):
         return "ip_short"
-    return "ip"
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
-def family_of(addr):
-    return socket.AF_INET6 if ":" in addr else socket.AF_INET
-
-
-def ipv4(src, dst, proto, payload, ident=1, flags=0x4000):
-    """An IPv4 header, its checksum filled in, and PAYLOAD."""
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
-                      flags, 64, proto, 0, socket.inet_aton(src),
-                      socket.inet_aton(dst))
-    return hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:] + payload
+    return SUMMARY.get(verdict, verdict)
 
 
 def inner_packet(rng, size):
     """A well-formed IPv4 or IPv6 packet of SIZE bytes to an address that
     is not local to the receiver (TEST-NET-2 / ULA), so the stack drops it."""
     if size >= 40 and rng.random() < 0.5:
-        payload = rng.randbytes(size - 40)
-        hdr = struct.pack("!IHBB16s16s", 6 << 28, len(payload), 59, 64,
-                          socket.inet_pton(socket.AF_INET6, "fd00:99::1"),
-                          socket.inet_pton(socket.AF_INET6, "fd00:99::2"))
-        return hdr + payload
+        return ipv6("fd00:99::1", "fd00:99::2", 59, rng.randbytes(size - 40))
     size = max(size, 20)
     ident = rng.randrange(65536)
     return ipv4("198.18.0.1", "198.18.0.2", 253, rng.randbytes(size - 20),
@@ -129,24 +87,23 @@ def mutate(rng, key):
         d = valid(rng, key)
         return d[:rng.randrange(len(d))]
     if r < 0.72:		# wrong length field
-        d = bytearray(valid(rng, key))
+        d = valid(rng, key)
         n = len(d) - HDR
         bad = rng.choice([0, n - 1, n + 1, 65535, rng.randrange(65536)])
         if bad == n:
             bad = n + 1
-        d[4:6] = struct.pack(">H", bad & 0xffff)
-        return bytes(d)
+        return put16(d, 4, bad & 0xffff)
     if r < 0.77:		# trailing garbage
         d = valid(rng, key, 1900)
         return d + rng.randbytes(rng.randint(1, 100))
     if r < 0.79:		# header only, length 0, type random
         return b"crap\0\0" + rng.randbytes(2)
     if r < 0.80:		# well formed, but typed as a frame
-        d = valid(rng, key)
-        return d[:6] + b"\x65\x58" + d[8:]
+        return put16(valid(rng, key), 6, TYPE_ETHER)
     if r < 0.90:		# right header, random ciphertext, often tiny
         n = rng.randint(1, 44) if rng.random() < 0.3 else rng.randint(1, 1992)
-        return seal(key, rng.randbytes(n), rng.randbytes(2))
+        return seal(key, rng.randbytes(n),
+                    int.from_bytes(rng.randbytes(2), "big"))
     if r < 0.95:		# right header, not IP once decrypted
         inner = bytearray(rng.randbytes(rng.randint(1, 1992)))
         inner[0] = rng.choice([0, 1, 2, 3, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15]) << 4 | rng.randrange(16)
@@ -156,29 +113,16 @@ def mutate(rng, key):
     return d[:rng.randrange(HDR)]
 
 
-def l4_csum(src, dst, proto, seg):
-    """The checksum of SEG (UDP or TCP, its check field 0) from SRC to DST,
-    0 sent as 0xffff."""
-    if family_of(src) == socket.AF_INET6:
-        pseudo = (socket.inet_pton(socket.AF_INET6, src) +
-                  socket.inet_pton(socket.AF_INET6, dst) +
-                  struct.pack("!IxxxB", len(seg), proto))
-    else:
-        pseudo = (socket.inet_aton(src) + socket.inet_aton(dst) +
-                  struct.pack("!xBH", proto, len(seg)))
-    return csum(pseudo + seg) or 0xffff
-
-
 def with_check(seg, at, good, check):
     """SEG with the checksum at offset AT: GOOD, "zero" or a wrong one."""
     value = {"good": good, "zero": 0, "bad": good ^ 0x0101 or 0x0202}[check]
-    return seg[:at] + struct.pack("!H", value) + seg[at + 2:]
+    return put16(seg, at, value)
 
 
 def udp_datagram(src, dst, sport, dport, payload, check):
     """A UDP header and PAYLOAD; CHECK: "good", "zero" or "bad"."""
     udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    return with_check(udp, 6, l4_csum(src, dst, socket.IPPROTO_UDP, udp),
+    return with_check(udp, 6, l4_checksum(src, dst, socket.IPPROTO_UDP, udp),
                       check)
 
 
@@ -186,7 +130,7 @@ def tcp_syn(src, dst, sport, dport, check):
     """A TCP SYN; CHECK: "good" or "bad"."""
     tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 0x02,
                       65535, 0, 0)
-    return with_check(tcp, 16, l4_csum(src, dst, socket.IPPROTO_TCP, tcp),
+    return with_check(tcp, 16, l4_checksum(src, dst, socket.IPPROTO_TCP, tcp),
                       check)
 
 
@@ -203,7 +147,7 @@ def cmd_csum(args):
                          seal(bytes.fromhex(args.key), inner), args.outer)
     # A raw socket of protocol UDP: the kernel writes the IP header and
     # leaves the UDP header, checksum and all, as given.
-    s = socket.socket(family_of(args.host), socket.SOCK_RAW,
+    s = socket.socket(family(args.host), socket.SOCK_RAW,
                       socket.IPPROTO_UDP)
     s.bind((args.src, 0))
     s.sendto(outer, (args.host, 0))
@@ -212,7 +156,7 @@ def cmd_csum(args):
 
 def cmd_flows(args):
     key = bytes.fromhex(args.key)
-    s = socket.socket(family_of(args.host), socket.SOCK_DGRAM)
+    s = socket.socket(family(args.host), socket.SOCK_DGRAM)
     for i in range(args.count):
         port = args.inner_port + i
         udp = udp_datagram(args.inner_src, args.inner_dst, port, port,
@@ -223,7 +167,7 @@ def cmd_flows(args):
 
 
 def cmd_listen(args):
-    s = socket.socket(family_of(args.addr), socket.SOCK_DGRAM)
+    s = socket.socket(family(args.addr), socket.SOCK_DGRAM)
     s.bind((args.addr, args.port))
     deadline = time.monotonic() + args.seconds
     with open(args.out, "w") as out:
@@ -241,25 +185,12 @@ def cmd_listen(args):
 
 
 def sender(host, port):
-    family = family_of(host)
-    s = socket.socket(family, socket.SOCK_DGRAM)
-    if family == socket.AF_INET:
+    fam = family(host)
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_IP, 10, 0)	# IP_MTU_DISCOVER: DONT
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
     return s, (host, port)
-
-
-def cmd_vectors(args):
-    for line in open(args.file):
-        if not line.strip():
-            continue
-        v = json.loads(line)
-        pt = v.get("plaintext")
-        print("\t".join([v["name"], v["expect"], v["key"],
-                         v["datagram"] or "-",
-                         str(len(pt) // 2) if pt else "-",
-                         v.get("reason") or "-"]))
-    return 0
 
 
 def cmd_send(args):
@@ -283,15 +214,13 @@ def cmd_fuzz(args):
     sent = 0
     nbytes = 0
     t0 = time.monotonic()
-    for i in range(args.count):
+    for _ in range(args.count):
         d = mutate(rng, key)
         assert len(d) <= 2000
         counts[classify(d, key)] += 1
         s.sendto(d, to)
         sent += 1
         nbytes += len(d)
-        if args.pause and i % args.batch == args.batch - 1:
-            time.sleep(args.pause)
     counts["sent"] = sent
     counts["bytes"] = nbytes
     counts["seconds"] = round(time.monotonic() - t0, 2)
@@ -305,8 +234,6 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    v = sub.add_parser("vectors")
-    v.add_argument("file")
     s = sub.add_parser("send")
     s.add_argument("host")
     s.add_argument("port", type=int)
@@ -347,11 +274,8 @@ def main():
     f.add_argument("--count", type=int, default=10000)
     f.add_argument("--seed", default="crapvpn")
     f.add_argument("--summary", required=True)
-    f.add_argument("--batch", type=int, default=200)
-    f.add_argument("--pause", type=float, default=0.0,
-                   help="sleep this long after every --batch datagrams")
     args = p.parse_args()
-    return {"vectors": cmd_vectors, "send": cmd_send, "valid": cmd_valid,
+    return {"send": cmd_send, "valid": cmd_valid,
             "csum": cmd_csum, "flows": cmd_flows, "listen": cmd_listen,
             "fuzz": cmd_fuzz}[args.cmd](args)
 

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """Check tcpdump captures of CrapVPN traffic against the wire format.
 
-An independent oracle for the in-VM tests (tests/net/20-transfer.sh,
-tests/net/30-interop.sh): it parses classic pcap files itself (no tshark,
-no scapy; tshark takes many seconds to start under TCG) and re-implements
-the wire format from shared/wire-format.md:
+An oracle independent of the module for the in-VM tests
+(tests/net/20-transfer.sh, tests/net/30-interop.sh): it parses classic pcap
+files itself (no tshark, no scapy; tshark takes many seconds to start under
+TCG) and seals datagrams with the tests' wire module (tests/lib/cvwire.py)
+after shared/wire-format.md:
 
     datagram = "crap" | be16 len(ciphertext) | be16 type | packet XOR key
 
@@ -47,11 +48,13 @@ check fails):
 
 import argparse
 import ipaddress
+import os
 import struct
 import sys
 
-MAGIC = b"crap"
-HDR = 8
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "lib"))
+from cvwire import HDR, MAGIC, ethertype, seal, xor  # noqa: E402
 
 LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101
@@ -147,26 +150,6 @@ class IP:
         return self.raw[self.hlen:]
 
 
-def xor(data, key, start=0):
-    n = len(data)
-    if not n:
-        return b""
-    reps = -(-(n + start) // len(key))
-    stream = (key * reps)[start:start + n]
-    return (int.from_bytes(data, "little") ^
-            int.from_bytes(stream, "little")).to_bytes(n, "little")
-
-
-ETHERTYPE = {4: b"\x08\x00", 6: b"\x86\xdd"}
-
-
-def encode(packet, key, typed=True):
-    """The datagram of PACKET: bytes 6-7 carry its EtherType (crapvpn, wire
-    format 1.1) or zeros (untyped: the userspace version)."""
-    etype = ETHERTYPE.get(packet[0] >> 4, b"\0\0") if typed else b"\0\0"
-    return MAGIC + len(packet).to_bytes(2, "big") + etype + xor(packet, key)
-
-
 def addrs(text):
     return {ipaddress.ip_address(a) for a in text.split(",") if a}
 
@@ -194,6 +177,20 @@ class Report:
 
 
 # ---- wire ----------------------------------------------------------------
+
+def udp_packets(path, whole=False):
+    """(record number, IP) of every IPv4/IPv6 packet carrying UDP (or a
+    fragment of it) in PATH; WHOLE: the capture must not be truncated."""
+    for n, (lt, data, orig) in enumerate(read_pcap(path), 1):
+        if whole and len(data) != orig:
+            raise SystemExit(f"{path}: truncated capture; use -s 0")
+        p = l3(lt, data)
+        if p is None:
+            continue
+        ip = IP(p)
+        if ip.ok and ip.proto == 17:
+            yield n, ip
+
 
 def check_inner_prefix(rep, where, plain, length, inner):
     """The decrypted prefix of a datagram: an IP header that agrees with the
@@ -226,15 +223,9 @@ def cmd_wire(a):
     versions = {4: 0, 6: 0}
     maxlen = 0
     total = 0
-    packets = ((path, n, pkt) for path in a.pcap
-               for n, pkt in enumerate(read_pcap(path), 1))
-    for path, n, (lt, data, orig) in packets:
-        p = l3(lt, data)
-        if p is None:
-            continue
-        ip = IP(p)
-        if not ip.ok or ip.proto != 17:
-            continue
+    packets = ((path, n, ip) for path in a.pcap
+               for n, ip in udp_packets(path))
+    for path, n, ip in packets:
         where = f"{path} packet {n}"
         if ip.fragoff:
             continue  # a later fragment: the header is in the first one
@@ -269,11 +260,12 @@ def cmd_wire(a):
             rep.fail(f"{where}: empty datagram")
             continue
         maxlen = max(maxlen, length)
-        plain = xor(payload[HDR:HDR + length], key)
+        plain = xor(key, payload[HDR:HDR + length])
         v = check_inner_prefix(rep, where, plain, length, inner)
-        if v in ETHERTYPE and payload[6:8] != ETHERTYPE[v]:
+        typ = ethertype(plain)
+        if typ and payload[6:8] != typ.to_bytes(2, "big"):
             rep.fail(f"{where}: bytes 6-7 {payload[6:8].hex()} before an "
-                     f"IPv{v} packet, want {ETHERTYPE[v].hex()}")
+                     f"IPv{v} packet, want {typ:04x}")
         if v in versions:
             versions[v] += 1
     print(f"wire {' '.join(a.pcap)}: {total} datagrams on port {a.port}; from " +
@@ -390,16 +382,8 @@ def outer_datagrams(path, port):
     (outer src, outer dst, payload)."""
     out = []
     frags = {}
-    for lt, data, orig in read_pcap(path):
-        if len(data) != orig:
-            raise SystemExit(f"{path}: truncated capture; use -s 0")
-        p = l3(lt, data)
-        if p is None:
-            continue
-        ip = IP(p)
-        if not ip.ok or ip.proto != 17:
-            continue
-        body = p[ip.hlen:ip.total]
+    for _, ip in udp_packets(path, whole=True):
+        body = ip.raw[ip.hlen:ip.total]
         if ip.fragment:
             k = (ip.src, ip.dst, ip.ident)
             fr = frags.setdefault(k, {"parts": {}, "end": None})
@@ -450,7 +434,8 @@ def cmd_match(a):
                 continue
             seen_plain.add(data)
             osrc = cmap[ip.src]
-            want = encode(data, key, typed=osrc not in untyped)
+            want = seal(key, data,
+                        ethertype(data) if osrc not in untyped else 0)
             kind = echo_type(ip) or "other"
             c = counts.setdefault(str(ip.src), {})
             if (osrc, want) in index:
@@ -471,7 +456,7 @@ def cmd_match(a):
         if len(payload) <= HDR or payload[:4] != MAGIC:
             rep.fail(f"datagram {src} -> {dst} without a valid header: {payload[:16].hex()}")
             continue
-        plain = xor(payload[HDR:], key)
+        plain = xor(key, payload[HDR:])
         ip = IP(plain)
         if ip.ok and is_icmp(ip) and ip.src in cmap and plain not in seen_plain:
             extra += 1
