@@ -34,6 +34,13 @@ check() {
 	return $rc
 }
 
+# check_fails MSG CMD...: passes when CMD fails.
+check_fails() {
+	local msg=$1
+	shift
+	if "$@" >/dev/null 2>&1; then notok "$msg"; else ok "$msg"; fi
+}
+
 # check_eq MSG GOT WANT
 check_eq() {
 	if [[ $2 == "$3" ]]; then ok "$1"; else notok "$1: got '$2', want '$3'"; return 1; fi

@@ -57,12 +57,6 @@ refused() {
 	systemctl reset-failed "$UNIT" 2>/dev/null
 }
 
-check_fails() {
-	local msg=$1
-	shift
-	if "$@" >/dev/null 2>&1; then notok "$msg"; else ok "$msg"; fi
-}
-
 inside() {
 	local idx
 	exec >"$VM_OUT/inside.log" 2>&1
