@@ -1550,18 +1550,30 @@ static int crapvpn_setup_l2(struct net_device *dev, struct nlattr *tb[],
 
 /* ---- Netlink ---- */
 
+/*
+ * Every attribute is new with this driver, so all are validated strictly:
+ * exact sizes, no NLA_F_NESTED. crapvpn_validate() checks what a policy
+ * cannot express.
+ */
 static const struct nla_policy crapvpn_policy[IFLA_CRAPVPN_MAX + 1] = {
-	/* Sizes are checked in crapvpn_validate(), with clearer messages. */
-	[IFLA_CRAPVPN_KEY]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_PEER]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_PEER6]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_PEER_PORT] = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_PORT]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_LOCAL]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_LOCAL6]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_KEY_LEN]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_MODE]	 = { .type = NLA_BINARY },
-	[IFLA_CRAPVPN_PORT_DEVS] = { .type = NLA_BINARY },
+	[IFLA_CRAPVPN_UNSPEC]	 = { .strict_start_type = IFLA_CRAPVPN_KEY },
+	[IFLA_CRAPVPN_KEY]	 = NLA_POLICY_RANGE(NLA_BINARY, CRAPVPN_KEY_MIN,
+						    CRAPVPN_KEY_MAX),
+	[IFLA_CRAPVPN_PEER]	 = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
+	[IFLA_CRAPVPN_PEER6]	 = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[IFLA_CRAPVPN_PEER_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[IFLA_CRAPVPN_PORT]	 = NLA_POLICY_MIN(NLA_U16, 1),
+	[IFLA_CRAPVPN_LOCAL]	 = NLA_POLICY_EXACT_LEN(sizeof(struct in_addr)),
+	[IFLA_CRAPVPN_LOCAL6]	 = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[IFLA_CRAPVPN_KEY_LEN]	 = {
+		.type = NLA_REJECT,
+		.reject_message = "crapvpn: the key length is reported, not set",
+	},
+	[IFLA_CRAPVPN_MODE]	 = NLA_POLICY_MAX(NLA_U8, CRAPVPN_MODE_L2),
+	[IFLA_CRAPVPN_PORT_DEVS] = {
+		.type = NLA_REJECT,
+		.reject_message = "crapvpn: the number of devices on a port is reported, not set",
+	},
 };
 
 static enum crapvpn_mode crapvpn_mode_of(struct nlattr *data[])
@@ -1569,17 +1581,6 @@ static enum crapvpn_mode crapvpn_mode_of(struct nlattr *data[])
 	if (!data || !data[IFLA_CRAPVPN_MODE])
 		return CRAPVPN_MODE_L3;
 	return nla_get_u8(data[IFLA_CRAPVPN_MODE]);
-}
-
-static bool crapvpn_bad_len(struct nlattr *data[], int type, int len)
-{
-	return data[type] && nla_len(data[type]) != len;
-}
-
-static bool crapvpn_bad_port(struct nlattr *data[], int type)
-{
-	return data[type] && (crapvpn_bad_len(data, type, sizeof(u16)) ||
-			      !nla_get_u16(data[type]));
 }
 
 static bool crapvpn_bad_peer(struct nlattr *data[])
@@ -1615,48 +1616,11 @@ static bool crapvpn_peer6_is(struct nlattr *data[], int type)
 static int crapvpn_validate(struct nlattr *tb[], struct nlattr *data[],
 			    struct netlink_ext_ack *extack)
 {
-	struct nlattr *key, *peer;
+	struct nlattr *peer;
 
 	if (!data)
 		return 0;
-	key = data[IFLA_CRAPVPN_KEY];
 	peer = data[IFLA_CRAPVPN_PEER] ?: data[IFLA_CRAPVPN_PEER6];
-	if (key && (nla_len(key) < CRAPVPN_KEY_MIN ||
-		    nla_len(key) > CRAPVPN_KEY_MAX)) {
-		NL_SET_ERR_MSG_ATTR(extack, key,
-				    "crapvpn: the key must be 1 to 4096 bytes");
-		return -EINVAL;
-	}
-	if (data[IFLA_CRAPVPN_KEY_LEN]) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_KEY_LEN],
-				    "crapvpn: the key length is reported, not set");
-		return -EINVAL;
-	}
-	if (data[IFLA_CRAPVPN_PORT_DEVS]) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PORT_DEVS],
-				    "crapvpn: the number of devices on a port is reported, not set");
-		return -EINVAL;
-	}
-	if (crapvpn_bad_len(data, IFLA_CRAPVPN_PEER, sizeof(struct in_addr))) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER],
-				    "crapvpn: an IPv4 peer address is 4 bytes");
-		return -EINVAL;
-	}
-	if (crapvpn_bad_len(data, IFLA_CRAPVPN_PEER6, sizeof(struct in6_addr))) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER6],
-				    "crapvpn: an IPv6 peer address is 16 bytes");
-		return -EINVAL;
-	}
-	if (crapvpn_bad_len(data, IFLA_CRAPVPN_LOCAL, sizeof(struct in_addr))) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_LOCAL],
-				    "crapvpn: an IPv4 local address is 4 bytes");
-		return -EINVAL;
-	}
-	if (crapvpn_bad_len(data, IFLA_CRAPVPN_LOCAL6, sizeof(struct in6_addr))) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_LOCAL6],
-				    "crapvpn: an IPv6 local address is 16 bytes");
-		return -EINVAL;
-	}
 	if (data[IFLA_CRAPVPN_PEER] && data[IFLA_CRAPVPN_PEER6]) {
 		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER6],
 				    "crapvpn: give one peer address, IPv4 or IPv6");
@@ -1680,23 +1644,6 @@ static int crapvpn_validate(struct nlattr *tb[], struct nlattr *data[],
 	if (crapvpn_peer6_is(data, IPV6_ADDR_LINKLOCAL)) {
 		NL_SET_ERR_MSG_ATTR(extack, peer,
 				    "crapvpn: a link-local IPv6 peer is not supported: it would need an interface");
-		return -EINVAL;
-	}
-	if (crapvpn_bad_port(data, IFLA_CRAPVPN_PEER_PORT)) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PEER_PORT],
-				    "crapvpn: the peer port must be a 16-bit number from 1 to 65535");
-		return -EINVAL;
-	}
-	if (crapvpn_bad_port(data, IFLA_CRAPVPN_PORT)) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_PORT],
-				    "crapvpn: the port must be a 16-bit number from 1 to 65535");
-		return -EINVAL;
-	}
-	if (data[IFLA_CRAPVPN_MODE] &&
-	    (crapvpn_bad_len(data, IFLA_CRAPVPN_MODE, sizeof(u8)) ||
-	     nla_get_u8(data[IFLA_CRAPVPN_MODE]) > CRAPVPN_MODE_L2)) {
-		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_CRAPVPN_MODE],
-				    "crapvpn: the mode is l3 or l2");
 		return -EINVAL;
 	}
 	return 0;

@@ -17,22 +17,19 @@ HELPERS=$CV_ROOT/tests/net/helpers
 KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 BIGKEY=$(od -An -tx1 -N4096 /dev/urandom | tr -d ' \n')
 
-# The kernel's extack messages (crapvpn_validate, crapvpn_conf_new,
-# crapvpn_sock_open).
+# The kernel's extack messages: the netlink core's for what crapvpn_policy
+# refuses (sizes and ranges, checked strictly), crapvpn's own (its policy's
+# reject messages, crapvpn_validate, crapvpn_conf_new, crapvpn_sock_open).
+K_SIZE="binary attribute size out of range"
+K_ATTRLEN="invalid attribute length"
+K_RANGE="integer out of range"
 K_NOKEY="crapvpn: a key is required"
-K_KEYSIZE="crapvpn: the key must be 1 to 4096 bytes"
 K_KEYLEN="crapvpn: the key length is reported, not set"
-K_PEER4="crapvpn: an IPv4 peer address is 4 bytes"
-K_PEER6="crapvpn: an IPv6 peer address is 16 bytes"
-K_LOCAL4="crapvpn: an IPv4 local address is 4 bytes"
-K_LOCAL6="crapvpn: an IPv6 local address is 16 bytes"
 K_TWOPEERS="crapvpn: give one peer address, IPv4 or IPv6"
 K_TWOLOCALS="crapvpn: give one local address, IPv4 or IPv6"
 K_UNICAST="crapvpn: the peer must be a unicast address"
 K_MAPPED="crapvpn: an IPv4-mapped peer cannot be reached over IPv6: give the IPv4 address"
 K_LINKLOCAL="crapvpn: a link-local IPv6 peer is not supported: it would need an interface"
-K_PEERPORT="crapvpn: the peer port must be a 16-bit number from 1 to 65535"
-K_PORT="crapvpn: the port must be a 16-bit number from 1 to 65535"
 K_FAMILY="crapvpn: peer and local address must be of the same family"
 K_INUSE="crapvpn: the UDP port is already in use"
 K_NOTLOCAL="crapvpn: the local address is not one of this host's"
@@ -154,9 +151,9 @@ add_refused "crapvpn add: no key" "$K_NOKEY" tool a add cv0 peer 192.0.2.2
 add_refused "raw: no key, empty IFLA_INFO_DATA" "$K_NOKEY" nl a add cv0
 add_refused "raw: no key" "$K_NOKEY" nl a add cv0 "$P4" port=1337
 
-add_refused "raw: empty key" "$K_KEYSIZE" nl a add cv0 key=hex: "$P4"
-add_refused "raw: 4097-byte key" "$K_KEYSIZE" nl a add cv0 key=rand:4097:k "$P4"
-add_refused "raw: 65000-byte key" "$K_KEYSIZE" nl a add cv0 key=rand:65000:k "$P4"
+add_refused "raw: empty key" "$K_SIZE" nl a add cv0 key=hex: "$P4"
+add_refused "raw: 4097-byte key" "$K_SIZE" nl a add cv0 key=rand:4097:k "$P4"
+add_refused "raw: 65000-byte key" "$K_SIZE" nl a add cv0 key=rand:65000:k "$P4"
 add_refused "crapvpn add: empty key (tool)" "empty (at least 1 byte, 2 hex digits)" \
 	tool a add cv0 key "" peer 192.0.2.2
 add_refused "ip: empty key (plugin)" "empty (at least 1 byte, 2 hex digits)" \
@@ -175,19 +172,19 @@ add_refused "crapvpn add: odd number of hex digits (tool)" "odd number of hex di
 add_refused "crapvpn add: not hex (tool)" "not a hex string" \
 	tool a add cv0 key 12zz peer 192.0.2.2
 
-add_refused "raw: port 0" "$K_PORT" nl a add cv0 key="$KEY" "$P4" port=0
-add_refused "raw: peer-port 0" "$K_PEERPORT" nl a add cv0 key="$KEY" "$P4" peer_port=0
+add_refused "raw: port 0" "$K_RANGE" nl a add cv0 key="$KEY" "$P4" port=0
+add_refused "raw: peer-port 0" "$K_RANGE" nl a add cv0 key="$KEY" "$P4" peer_port=0
 add_refused "ip: port 0 (plugin)" "out of range (1-65535)" \
 	ipa link add cv0 type crapvpn key "$KEY" peer 192.0.2.2 port 0
 add_refused "crapvpn add: peer-port 0 (tool)" "out of range (1-65535)" \
 	tool a add cv0 key "$KEY" peer 192.0.2.2 peer-port 0
 
-add_refused "raw: 3-byte peer" "$K_PEER4" nl a add cv0 key="$KEY" peer=hex:c00002
-add_refused "raw: 4-byte peer6" "$K_PEER6" nl a add cv0 key="$KEY" peer6=hex:20010db8
-add_refused "raw: 4-byte port" "$K_PORT" nl a add cv0 key="$KEY" "$P4" port=hex:39050000
-add_refused "raw: 1-byte peer-port" "$K_PEERPORT" nl a add cv0 key="$KEY" "$P4" peer_port=hex:05
-add_refused "raw: 5-byte local" "$K_LOCAL4" nl a add cv0 key="$KEY" "$P4" local=hex:c000020100
-add_refused "raw: 4-byte local6" "$K_LOCAL6" nl a add cv0 key="$KEY" local6=hex:20010db8
+add_refused "raw: 3-byte peer" "$K_SIZE" nl a add cv0 key="$KEY" peer=hex:c00002
+add_refused "raw: 4-byte peer6" "$K_SIZE" nl a add cv0 key="$KEY" peer6=hex:20010db8
+add_refused "raw: 4-byte port" "$K_ATTRLEN" nl a add cv0 key="$KEY" "$P4" port=hex:39050000
+add_refused "raw: 1-byte peer-port" "$K_ATTRLEN" nl a add cv0 key="$KEY" "$P4" peer_port=hex:05
+add_refused "raw: 5-byte local" "$K_SIZE" nl a add cv0 key="$KEY" "$P4" local=hex:c000020100
+add_refused "raw: 4-byte local6" "$K_SIZE" nl a add cv0 key="$KEY" local6=hex:20010db8
 add_refused "raw: peer and peer6" "$K_TWOPEERS" \
 	nl a add cv0 key="$KEY" "$P4" peer6=2001:db8::2
 add_refused "raw: local and local6" "$K_TWOLOCALS" \
@@ -214,6 +211,8 @@ add_refused "raw: KEY_LEN given" "$K_KEYLEN" nl a add cv0 key="$KEY" "$P4" key_l
 add_refused "raw: KEY_LEN of a wrong size given" "$K_KEYLEN" \
 	nl a add cv0 key="$KEY" "$P4" key_len=hex:01
 add_refused "raw: PORT_DEVS given" "$K_PORTDEVS" nl a add cv0 key="$KEY" "$P4" port_devs=2
+add_refused "raw: mode 2" "$K_RANGE" nl a add cv0 key="$KEY" "$P4" mode=2
+add_refused "raw: 2-byte mode" "$K_ATTRLEN" nl a add cv0 key="$KEY" "$P4" mode=hex:0100
 
 # Devices on one port share its socket when each has its own peer.
 check "a crapvpn device on port 1400" \
@@ -356,14 +355,14 @@ check "crapvpn add refused: no key bytes" "$PY" "$HELPERS/cvnl.py" textleak "$KE
 
 # ---- invalid sets: refused, nothing changed -------------------------------------
 log "invalid changes of a live device"
-set_refused "raw set: empty key" "$K_KEYSIZE" nl a set cv4 key=hex:
-set_refused "raw set: 4097-byte key" "$K_KEYSIZE" nl a set cv4 key=rand:4097:s
-set_refused "raw set: port 0" "$K_PORT" nl a set cv4 port=0
-set_refused "raw set: peer-port 0" "$K_PEERPORT" nl a set cv4 peer_port=0
-set_refused "raw set: 3-byte peer" "$K_PEER4" nl a set cv4 peer=hex:c00002
-set_refused "raw set: 4-byte peer6" "$K_PEER6" nl a set cv4 peer6=hex:20010db8
-set_refused "raw set: 4-byte port" "$K_PORT" nl a set cv4 port=hex:39050000
-set_refused "raw set: 5-byte local" "$K_LOCAL4" nl a set cv4 local=hex:c000020100
+set_refused "raw set: empty key" "$K_SIZE" nl a set cv4 key=hex:
+set_refused "raw set: 4097-byte key" "$K_SIZE" nl a set cv4 key=rand:4097:s
+set_refused "raw set: port 0" "$K_RANGE" nl a set cv4 port=0
+set_refused "raw set: peer-port 0" "$K_RANGE" nl a set cv4 peer_port=0
+set_refused "raw set: 3-byte peer" "$K_SIZE" nl a set cv4 peer=hex:c00002
+set_refused "raw set: 4-byte peer6" "$K_SIZE" nl a set cv4 peer6=hex:20010db8
+set_refused "raw set: 4-byte port" "$K_ATTRLEN" nl a set cv4 port=hex:39050000
+set_refused "raw set: 5-byte local" "$K_SIZE" nl a set cv4 local=hex:c000020100
 set_refused "raw set: peer and peer6" "$K_TWOPEERS" nl a set cv4 peer=192.0.2.2 peer6=2001:db8::2
 set_refused "raw set: KEY_LEN" "$K_KEYLEN" nl a set cv4 key_len=32
 set_refused "raw set: PORT_DEVS" "$K_PORTDEVS" nl a set cv4 port_devs=1

@@ -16,12 +16,13 @@ sometimes there is no IFLA_INFO_DATA at all, or odd IFLA_LINKINFO members.
 Values: ports from a small pool (so that binds collide), addresses that are
 local, not local, multicast, broadcast, zero, or random.
 
-The model is crapvpn_validate(), crapvpn_conf_new(), crapvpn_sock_open()
+The model is crapvpn_policy (checked strictly by the netlink core),
+crapvpn_validate(), crapvpn_conf_new(), crapvpn_sock_open()
 and the UDP bind rules, and the rules of shared ports: devices with the
 same bind share one socket if each has a peer and no two the same peer
 address and peer port. Each request must end as predicted: accepted, or
 refused with errno and extack message (NLMSGERR_ATTR_MSG) exactly as
-crapvpn words them; where the model cannot know (a random local address:
+crapvpn, or the core for a policy, words them; where the model cannot know (a random local address:
 bind may or may not work) either outcome is fine, a refusal still needs a
 message. After every refused create the device must not exist; every 50
 requests and at the end the devices, their configuration (IFLA_INFO_DATA
@@ -59,14 +60,15 @@ SIZES = {PEER: 4, PEER6: 16, PEER_PORT: 2, PORT: 2, LOCAL: 4, LOCAL6: 16,
          KEY_LEN: 4, MODE: 1, PORT_DEVS: 4}
 MODES = ["l3", "l2"]
 
+# The netlink core's messages for what crapvpn_policy refuses.
+M_SIZE = "binary attribute size out of range"
+M_ATTRLEN = "invalid attribute length"
+M_RANGE = "integer out of range"
+M_NESTED = "NLA_F_NESTED not expected"
+# crapvpn's own.
 M_NOKEY = "crapvpn: a key is required"
-M_KEYSIZE = "crapvpn: the key must be 1 to 4096 bytes"
 M_KEYLEN = "crapvpn: the key length is reported, not set"
 M_PORTDEVS = "crapvpn: the number of devices on a port is reported, not set"
-M_PEER4 = "crapvpn: an IPv4 peer address is 4 bytes"
-M_PEER6 = "crapvpn: an IPv6 peer address is 16 bytes"
-M_LOCAL4 = "crapvpn: an IPv4 local address is 4 bytes"
-M_LOCAL6 = "crapvpn: an IPv6 local address is 16 bytes"
 M_TWOPEERS = "crapvpn: give one peer address, IPv4 or IPv6"
 M_TWOLOCALS = "crapvpn: give one local address, IPv4 or IPv6"
 M_UNICAST = "crapvpn: the peer must be a unicast address"
@@ -74,13 +76,10 @@ M_MAPPED = ("crapvpn: an IPv4-mapped peer cannot be reached over IPv6: "
             "give the IPv4 address")
 M_LINKLOCAL = ("crapvpn: a link-local IPv6 peer is not supported: "
                "it would need an interface")
-M_PEERPORT = "crapvpn: the peer port must be a 16-bit number from 1 to 65535"
-M_PORT = "crapvpn: the port must be a 16-bit number from 1 to 65535"
 M_FAMILY = "crapvpn: peer and local address must be of the same family"
 M_INUSE = "crapvpn: the UDP port is already in use"
 M_NOTLOCAL = "crapvpn: the local address is not one of this host's"
 M_SOCK = "crapvpn: cannot open the UDP socket"
-M_MODE = "crapvpn: the mode is l3 or l2"
 M_MODEFIXED = "crapvpn: the mode is fixed when the device is created"
 M_NEEDPEER = "crapvpn: a device that shares its port needs a peer"
 M_NOPEER = "crapvpn: the UDP port is in use by a device without a peer"
@@ -183,35 +182,58 @@ def conflicts(b1, b2):
     return f1 == f2 and p1 == p2 and (l1 is None or l2 is None or l1 == l2)
 
 
-def parse_data(data):
-    """The attributes the kernel sees in IFLA_INFO_DATA: nla_parse, liberal
-    (type = low 14 bits, last one wins, unknown types ignored, parsing stops
-    at the first attribute that does not fit)."""
-    tb = {}
+def attrs(data):
+    """The attributes nla_parse sees in IFLA_INFO_DATA, in order, as
+    (type with flags, value): parsing stops at the first attribute that
+    does not fit; the rest is ignored (deprecated, liberal parsing)."""
     off = 0
     while off + 4 <= len(data):
         alen, atype = struct.unpack_from("=HH", data, off)
         if alen < 4 or off + alen > len(data):
             break
+        yield atype, data[off + 4:off + alen]
+        off += (alen + 3) & ~3
+
+
+def parse_data(data):
+    """The table crapvpn sees: known types only, the last one wins."""
+    tb = {}
+    for atype, v in attrs(data):
         t = atype & cvnl.NLA_TYPE_MASK
         if 1 <= t <= PORT_DEVS:
-            tb[t] = data[off + 4:off + alen]
-        off += (alen + 3) & ~3
+            tb[t] = v
     return tb
+
+
+INTS = {PEER_PORT: (2, 1, 0xffff), PORT: (2, 1, 0xffff), MODE: (1, 0, 1)}
+REJECT = {KEY_LEN: M_KEYLEN, PORT_DEVS: M_PORTDEVS}
+
+
+def policy(data):
+    """The netlink core's strict check of crapvpn_policy, attribute by
+    attribute in message order (validate_nla()): None or (errno, message)."""
+    for atype, v in attrs(data):
+        t = atype & cvnl.NLA_TYPE_MASK
+        if not 1 <= t <= PORT_DEVS:
+            continue
+        if t in INTS and len(v) != INTS[t][0]:
+            return errno.EINVAL, M_ATTRLEN
+        if atype & cvnl.NLA_F_NESTED:
+            return errno.EINVAL, M_NESTED
+        if t in REJECT:
+            return errno.EINVAL, REJECT[t]
+        if t in INTS:
+            n = int.from_bytes(v, sys.byteorder)
+            if not INTS[t][1] <= n <= INTS[t][2]:
+                return errno.ERANGE, M_RANGE
+        elif t == KEY and not 1 <= len(v) <= 4096 or \
+                t != KEY and len(v) != SIZES[t]:
+            return errno.ERANGE, M_SIZE
+    return None
 
 
 def validate(tb):
     """crapvpn_validate(): None or the message."""
-    if KEY in tb and not 1 <= len(tb[KEY]) <= 4096:
-        return M_KEYSIZE
-    if KEY_LEN in tb:
-        return M_KEYLEN
-    if PORT_DEVS in tb:
-        return M_PORTDEVS
-    for t, m in ((PEER, M_PEER4), (PEER6, M_PEER6), (LOCAL, M_LOCAL4),
-                 (LOCAL6, M_LOCAL6)):
-        if t in tb and len(tb[t]) != SIZES[t]:
-            return m
     if PEER in tb and PEER6 in tb:
         return M_TWOPEERS
     if LOCAL in tb and LOCAL6 in tb:
@@ -224,11 +246,6 @@ def validate(tb):
                        (linklocal6, M_LINKLOCAL)):
             if bad(tb[PEER6]):
                 return m
-    for t, m in ((PEER_PORT, M_PEERPORT), (PORT, M_PORT)):
-        if t in tb and (len(tb[t]) != 2 or tb[t] == b"\0\0"):
-            return m
-    if MODE in tb and (len(tb[MODE]) != 1 or tb[MODE][0] >= len(MODES)):
-        return M_MODE
     return None
 
 
@@ -306,6 +323,9 @@ def predict(devs, name, creating, data, tb):
         # without extack): a nested attribute of 1 to 3 bytes.
         return None, (errno.ERANGE, None)
     if data_present:
+        r = policy(data)
+        if r:
+            return None, r
         m = validate(tb)
         if m:
             return None, (errno.EINVAL, m)
