@@ -6,6 +6,7 @@
 #   ok MSG          prints "ok - MSG", counts a pass (TAP_QUIET=1: counts
 #                   it without printing, for suites of hundreds of checks)
 #   fail MSG        prints "not ok - MSG", counts a failure
+#   tap_rc MSG STATUS   ok MSG if STATUS is 0, else fail MSG; returns STATUS
 #   skip MSG        prints "skip - MSG", counts a skip, never a pass: MSG
 #                   says what was not checked and why
 #   tap_add_counts NAME [STATUS] <OUTPUT
@@ -29,8 +30,10 @@
 #   N skipped               (also "0 skipped")
 #   N passed, N failed      the last line, as CI and the parents read it
 
+# shellcheck disable=SC2034 # read by the scripts that source this
 TAP_FAILED=0	# 1 once this process (not its children) counted a failure
 
+# shellcheck disable=SC2120 # FILE is optional
 tap_init() { # [FILE]
 	if [ $# -gt 0 ]; then
 		TAP_RESULTS=$1
@@ -42,6 +45,7 @@ tap_init() { # [FILE]
 	: >"$TAP_RESULTS"
 	export TAP_RESULTS
 }
+# shellcheck disable=SC2119
 [ -n "${TAP_RESULTS:-}" ] || tap_init
 
 ok() {
@@ -60,10 +64,16 @@ skip() {
 	echo "skip 1 $*" >>"$TAP_RESULTS"
 }
 
+tap_rc() { # MSG STATUS
+	if [ "$2" -eq 0 ]; then ok "$1"; else fail "$1"; fi
+	return "$2"
+}
+
 tap_count() { # pass|fail|skip
 	awk -v k="$1" '$1 == k { n += $2 } END { print n + 0 }' "$TAP_RESULTS" 2>/dev/null
 }
 
+# shellcheck disable=SC2120 # FILE is optional
 tap_summary() { # [FILE]
 	local p f s out
 	p=$(tap_count pass) f=$(tap_count fail) s=$(tap_count skip)
@@ -119,6 +129,7 @@ tap_add_counts() { # NAME [STATUS] <OUTPUT
 		[ "$n" -ge "$s" ] || echo "skip $((s - n)) $name: $((s - n)) skipped (its log says why)"
 	} >>"$TAP_RESULTS"
 	printf '# %s: %s passed, %s failed, %s skipped\n' "$name" "$p" "$f" "$s"
+	# shellcheck disable=SC2034
 	[ "$f" -eq 0 ] || TAP_FAILED=1
 	# A sub-run that failed without counting a failure still fails once.
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
