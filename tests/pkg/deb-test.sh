@@ -245,20 +245,13 @@ install_debs() {
 }
 
 run_vm() {
-	local out=$OUT/vm res
+	local out=$OUT/vm
 	rm -rf "$out"
 	# The VM boots the host's vmlinuz of the same package version as the
 	# chroot's (checked when the cache was made) with the chroot's modules.
 	vm "package" "$out" "$KVER" "$K_VMLINUZ" "$ROOT/lib/modules/$KVER" \
 		"$PKG_ROOT/tests/pkg/vm-installed.sh" --tools "$ROOT"
-	res=$(cat "$out/pkg-result" 2>/dev/null)
-	grep -E '^ *(ok|not ok|#)' "$out/vm-console.log" 2>/dev/null | grep -v '^# time' | sed 's/^/  /'
-	if [[ -z $res ]]; then
-		fail "VM run finished (console: $out/vm-console.log)"
-		tail -n 20 "$out/vm-console.log" 2>/dev/null | sed 's/^/#   /'
-	else
-		tap_add_counts "in the VM" <<<"$res"
-	fi
+	vm_counts "in the VM" "$out"
 }
 
 purge_debs() {

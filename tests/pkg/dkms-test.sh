@@ -92,7 +92,7 @@ sid_dkms() {
 }
 
 test_kernel() { # name
-	local name=$1 r before after ko out=$OUT/$1 vmres
+	local name=$1 r before after ko out=$OUT/$1
 	if ! kernel_info "$name"; then
 		fail "$name: kernel provisioned (run: tests/kernels.sh setup $name)"
 		return
@@ -157,14 +157,7 @@ test_kernel() { # name
 	# shellcheck disable=SC2034 # read by vm() in lib.sh
 	[[ $name != sid ]] || VM_CPUS=1
 	vm "$name" "$out" "$K_KVER" "$K_VMLINUZ" "$K_MODDIR" "$PKG_ROOT/tests/pkg/vm-installed.sh"
-	vmres=$(cat "$out/pkg-result" 2>/dev/null)
-	grep -E '^ *(ok|not ok|#)' "$out/vm-console.log" 2>/dev/null | grep -v '^# time' | sed 's/^/  /'
-	if [[ -z $vmres ]]; then
-		fail "$name: VM run finished (console: $out/vm-console.log)"
-		tail -n 20 "$out/vm-console.log" 2>/dev/null | sed 's/^/#   /'
-	else
-		tap_add_counts "$name: in the VM" <<<"$vmres"
-	fi
+	vm_counts "$name: in the VM" "$out"
 
 	if [[ $name == 6.12 ]]; then
 		check "$name: make dkms-uninstall" make -s -C "$PKG_ROOT" dkms-uninstall

@@ -99,3 +99,17 @@ vm() {
 		--cpus "${CRAPVPN_VM_CPUS:-${VM_CPUS:-2}}" --console none -- "$@" || rc=$?
 	return $rc
 }
+
+# vm_counts NAME OUT: after vm() ran tests/pkg/vm-installed.sh, shows its
+# results from the console and adds its counts and skips (OUT/pkg-result);
+# no result file (the VM died first) is one failure.
+vm_counts() {
+	local name=$1 out=$2
+	grep -E '^ *(ok|not ok|skip|#)' "$out/vm-console.log" 2>/dev/null | grep -v '^# time' | sed 's/^/  /'
+	if [[ -s $out/pkg-result ]]; then
+		tap_add_counts "$name" <"$out/pkg-result"
+	else
+		fail "$name: VM run finished (console: $out/vm-console.log)"
+		tail -n 20 "$out/vm-console.log" 2>/dev/null | sed 's/^/#   /'
+	fi
+}
