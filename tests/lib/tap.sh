@@ -35,6 +35,8 @@ TAP_FAILED=0	# 1 once this process (not its children) counted a failure
 
 # shellcheck disable=SC2120 # FILE is optional
 tap_init() { # [FILE]
+	# The temporary file an earlier tap_init of this shell made goes.
+	[ -z "${TAP_TMP:-}" ] || [ "$TAP_TMP" != "${TAP_RESULTS:-}" ] || rm -f "$TAP_TMP"
 	if [ $# -gt 0 ]; then
 		TAP_RESULTS=$1
 		TAP_TMP=
