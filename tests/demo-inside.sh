@@ -3,7 +3,7 @@
 # between them, and traffic through it. Run by tests/demo.sh.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
-export CV_RESULTS=/tmp/demo-results
+export TAP_RESULTS=/tmp/demo-results
 . "$ROOT/tests/net/lib.sh"
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }

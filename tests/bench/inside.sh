@@ -36,7 +36,7 @@
 # perf report on the host.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
-export CV_RESULTS=/tmp/bench-cv-results
+export TAP_RESULTS=/tmp/bench-cv-results
 . "$ROOT/tests/net/lib.sh"
 
 KO=$1

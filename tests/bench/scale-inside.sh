@@ -29,7 +29,7 @@
 # Writes $VM_OUT/scale.tsv (N METRIC VALUE) and conditions.txt.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
-export CV_RESULTS=/tmp/scale-cv-results
+export TAP_RESULTS=/tmp/scale-cv-results
 . "$ROOT/tests/net/lib.sh"
 
 KO=$1 BLAST=$2

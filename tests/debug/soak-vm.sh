@@ -39,16 +39,12 @@ RATE=${CV_SOAK_RATE:-300}
 TOL=${CV_SOAK_TOLERANCE_KIB:-8192}
 STOP=$CV_TMP/stop
 TSV=${VM_OUT:-$CV_TMP}/soak-slab.tsv
-BGPIDS=()
 DONE=
 
-bg() { "$@" & BGPIDS+=($!); }
+# The load runs under lib.sh's bg; kill_jobs ends it with its children.
 stop_load() {
-	local p
 	touch "$STOP"
-	for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${BGPIDS[@]}"; do wait "$p" 2>/dev/null; done
-	BGPIDS=()
+	kill_jobs
 }
 cleanup() {
 	[ -n "$DONE" ] || fail "the script stopped early"

@@ -43,7 +43,6 @@ SEED=${CV_HOSTILE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 SPRAY_RATE=${CV_HOSTILE_SPRAY_RATE:-500}
 STOP=$CV_TMP/stop
 TO="timeout 120"
-BGPIDS=()
 DONE=
 
 # ---- Accounting ----------------------------------------------------------
@@ -76,18 +75,11 @@ DONE=
 # each reading is checked to be of one moment (reading(), below).
 # ----------------------------------------------------------------------------
 
-bg() { # run in the background, remember the pid
-	"$@" &
-	BGPIDS+=($!)
-}
+# Background jobs: lib.sh's bg; kill_jobs ends them with their children
+# (SIGKILL for what outlives SIGTERM by a second).
 stop_bg() {
-	local p
 	touch "$STOP"
-	for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null; done
-	sleep 1
-	for p in "${BGPIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	for p in "${BGPIDS[@]}"; do wait "$p" 2>/dev/null; done
-	BGPIDS=()
+	kill_jobs
 }
 cleanup() {
 	[ -n "$DONE" ] || fail "the script stopped early"

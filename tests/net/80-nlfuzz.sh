@@ -79,7 +79,7 @@ if [ "$FAILNTH" -gt 0 ] && [ -w /proc/self/fail-nth ] && [ -d "$FS" ]; then
 	echo N >"$FS/ignore-gfp-wait"
 	echo 0 >"$FS/verbose"
 else
-	[ "$FAILNTH" -gt 0 ] && log "no fault injection in this kernel (fail-nth, failslab): skipped"
+	[ "$FAILNTH" -gt 0 ] && skip "fault injection (CV_NLFUZZ_FAILNTH): this kernel has no fail-nth or failslab"
 	FAILNTH=0
 fi
 

@@ -8,9 +8,9 @@
 #   tunnel4 (IPv4 underlay): 198.51.100.1 <-> .2, fd00:4::1 <-> ::2
 #   tunnel6 (IPv6 underlay): 203.0.113.1 <-> .2,  fd00:6::1 <-> ::2
 #
-# Results: check/ok/fail print TAP-like lines and count into $CV_RESULTS
-# (one "pass" or "fail" line per check) so that the suite runner can sum
-# them; a test script exits non-zero if any of its checks failed.
+# Results: check/ok/fail/skip are tests/lib/tap.sh's, counting into
+# $TAP_RESULTS so that the suite runner (tests/net/run) can sum them; a test
+# script exits non-zero if any of its checks failed.
 
 set -u -o pipefail
 
@@ -18,31 +18,14 @@ CV_ROOT=${CV_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)}
 CV_TOOL=$CV_ROOT/tools/crapvpn
 CV_USERSPACE=$CV_ROOT/tests/userspace/crapvpn-userspace.py
 export IP_LIB_DIR=$CV_ROOT/tools	# ip(8) finds link_crapvpn.so here
-CV_RESULTS=${CV_RESULTS:-/tmp/cv-results}
+TAP_RESULTS=${TAP_RESULTS:-/tmp/cv-results}
+# shellcheck source=tests/lib/tap.sh
+. "$CV_ROOT/tests/lib/tap.sh"
 CV_TMP=${CV_TMP:-/tmp/cv.$$}
-CV_FAILED=0
 KEY=${KEY:-1234abcd}
 mkdir -p "$CV_TMP"
 
 log() { printf '# %s\n' "$*"; }
-
-ok() {
-	printf 'ok - %s\n' "$*"
-	echo pass >>"$CV_RESULTS"
-}
-
-fail() {
-	printf 'not ok - %s\n' "$*"
-	echo fail >>"$CV_RESULTS"
-	CV_FAILED=1
-}
-
-# skip MSG: a check that cannot run here (say why in MSG). Counted as a
-# skip, never as a pass; the runner lists the skips before its count.
-skip() {
-	printf 'skip - %s\n' "$*"
-	echo "skip $*" >>"$CV_RESULTS"
-}
 
 # need CMD...: the test runs these commands. If any is missing, it fails
 # once, up front, naming them, and the test stops there (instead of failing
@@ -217,14 +200,14 @@ wait_for() {
 
 finish() {
 	# Keep a failed test's captures: the VM's /tmp dies with it.
-	if [ "$CV_FAILED" != 0 ] && [ -n "${VM_OUT:-}" ] &&
+	if [ "$TAP_FAILED" != 0 ] && [ -n "${VM_OUT:-}" ] &&
 	   compgen -G "$CV_TMP/*.pcap" >/dev/null; then
 		mkdir -p "$VM_OUT/pcap-$(basename "$0" .sh)"
 		cp "$CV_TMP"/*.pcap "$VM_OUT/pcap-$(basename "$0" .sh)/"
 	fi
 	cleanup_pair
 	rm -rf "$CV_TMP"
-	exit "$CV_FAILED"
+	exit "$TAP_FAILED"
 }
 
 # ---- background jobs, captures and hashed transfers -----------------------

@@ -32,7 +32,7 @@ set -u -o pipefail
 
 # Everything below runs in a mount namespace of its own (see the header).
 if [[ -z ${CRAPVPN_PKG_NS:-} ]]; then
-	[[ $(id -u) == 0 ]] || { echo "not ok - $0 needs root"; echo "0 passed, 1 failed"; exit 1; }
+	[[ $(id -u) == 0 ]] || { . "$(dirname "$0")/lib.sh"; die "$0 needs root"; }
 	CRAPVPN_PKG_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
 fi
 
@@ -179,7 +179,7 @@ run_lintian() {
 	if [[ $rc -eq 0 ]]; then
 		ok "lintian: no errors ($(grep -c '^W:' <<<"$out") warnings, $(grep -c '^I:' <<<"$out") info, $(grep -c '^O:' <<<"$out") overridden)"
 	else
-		notok "lintian: no errors (exit $rc)"
+		fail "lintian: no errors (exit $rc)"
 	fi
 }
 
@@ -218,7 +218,7 @@ install_debs() {
 			timed "apt install of the packages, again" apt_install; }; then
 		ok "apt installs crapvpn-dkms and crapvpn-tools"
 	else
-		notok "apt installs crapvpn-dkms and crapvpn-tools (log: $OUT/apt.log)"
+		fail "apt installs crapvpn-dkms and crapvpn-tools (log: $OUT/apt.log)"
 		tail -n 40 "$OUT/apt.log" | sed 's/^/#   /'
 		return 1
 	fi
@@ -234,7 +234,7 @@ install_debs() {
 		log "signer: $(modinfo -F signer "$ko" 2>/dev/null || true) (openssl in the chroot: $(
 			[[ -x $ROOT/usr/bin/openssl ]] && echo yes || echo no))"
 	else
-		notok "crapvpn.ko in the chroot's /lib/modules/$KVER/updates/dkms"
+		fail "crapvpn.ko in the chroot's /lib/modules/$KVER/updates/dkms"
 	fi
 	check "depmod ran in the chroot: modules.alias has rtnl-link-crapvpn" \
 		grep -q '^alias rtnl-link-crapvpn crapvpn$' "$ROOT/lib/modules/$KVER/modules.alias"
@@ -245,27 +245,20 @@ install_debs() {
 }
 
 run_vm() {
-	local out=$OUT/vm res
+	local out=$OUT/vm
 	rm -rf "$out"
 	# The VM boots the host's vmlinuz of the same package version as the
 	# chroot's (checked when the cache was made) with the chroot's modules.
 	vm "package" "$out" "$KVER" "$K_VMLINUZ" "$ROOT/lib/modules/$KVER" \
 		"$PKG_ROOT/tests/pkg/vm-installed.sh" --tools "$ROOT"
-	res=$(cat "$out/pkg-result" 2>/dev/null)
-	grep -E '^ *(ok|not ok|#)' "$out/vm-console.log" 2>/dev/null | grep -v '^# time' | sed 's/^/  /'
-	if [[ -z $res ]]; then
-		notok "VM run finished (console: $out/vm-console.log)"
-		tail -n 20 "$out/vm-console.log" 2>/dev/null | sed 's/^/#   /'
-	else
-		add_counts "in the VM" "$res"
-	fi
+	vm_counts "in the VM" "$out"
 }
 
 purge_debs() {
 	if in_root "$ROOT" "${APT[@]}" purge crapvpn-dkms crapvpn-tools >"$OUT/purge.log" 2>&1; then
 		ok "apt purge crapvpn-dkms crapvpn-tools"
 	else
-		notok "apt purge crapvpn-dkms crapvpn-tools (log: $OUT/purge.log)"
+		fail "apt purge crapvpn-dkms crapvpn-tools (log: $OUT/purge.log)"
 		tail -n 20 "$OUT/purge.log" | sed 's/^/#   /'
 	fi
 	check "the prerm removed the module from DKMS and updates/dkms" bash -c '

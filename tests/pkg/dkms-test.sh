@@ -92,9 +92,9 @@ sid_dkms() {
 }
 
 test_kernel() { # name
-	local name=$1 r before after ko out=$OUT/$1 vmres
+	local name=$1 r before after ko out=$OUT/$1
 	if ! kernel_info "$name"; then
-		notok "$name: kernel provisioned (run: tests/kernels.sh setup $name)"
+		fail "$name: kernel provisioned (run: tests/kernels.sh setup $name)"
 		return
 	fi
 	log "=== $name: $K_KVER (root ${K_ROOT}, modules $K_MODDIR)"
@@ -103,10 +103,10 @@ test_kernel() { # name
 	[[ -e $r/var/lib/dkms/mok.key ]] && CUR_MOK=1
 	[[ -e $r/lib/modules/$K_KVER/updates ]] && CUR_UPD=1
 	if [[ $name == sid ]]; then
-		timed "sid: dkms in the chroot" sid_dkms || { notok "sid: dkms installable in the chroot"; CUR_NAME=""; return; }
+		timed "sid: dkms in the chroot" sid_dkms || { fail "sid: dkms installable in the chroot"; CUR_NAME=""; return; }
 	fi
 	if in_env dkms status crapvpn 2>/dev/null | grep -q . || [[ -e $r/usr/src/crapvpn-$VER ]]; then
-		notok "$name: crapvpn is not in DKMS yet (it is; not touching someone's install)"
+		fail "$name: crapvpn is not in DKMS yet (it is; not touching someone's install)"
 		CUR_NAME=""
 		return
 	fi
@@ -114,7 +114,7 @@ test_kernel() { # name
 	# for sid (tests/kernels.sh points MODDIR at a decompressed copy only
 	# if the host's kmod cannot read sid's modules; DKMS installs elsewhere).
 	if [[ $(realpath "$K_MODDIR") != $(realpath "$r/lib/modules/$K_KVER") ]]; then
-		notok "$name: MODDIR $K_MODDIR is not $r/lib/modules/$K_KVER (decompressed copy): not supported here"
+		fail "$name: MODDIR $K_MODDIR is not $r/lib/modules/$K_KVER (decompressed copy): not supported here"
 		CUR_NAME=""
 		return
 	fi
@@ -133,7 +133,7 @@ test_kernel() { # name
 			in_env dkms build "crapvpn/$VER" -k "$K_KVER"
 		check "$name: dkms install -k $K_KVER" in_env dkms install "crapvpn/$VER" -k "$K_KVER"
 	fi
-	[[ $PKG_FAIL -eq 0 ]] ||
+	[[ $(tap_count fail) -eq 0 ]] ||
 		tail -n 30 "$r/var/lib/dkms/crapvpn/$VER/build/make.log" 2>/dev/null | sed 's/^/#   /'
 	check "$name: dkms status says installed" \
 		bash -c 'grep -q "crapvpn/$1, $2, .*: installed" <<<"$3"' _ "$VER" "$K_KVER" \
@@ -143,7 +143,7 @@ test_kernel() { # name
 		ok "$name: ${ko#"$r"} installed"
 		check_eq "$name: its vermagic is $K_KVER" "$(modinfo -F vermagic "$ko" | awk '{print $1}')" "$K_KVER"
 	else
-		notok "$name: crapvpn.ko in $r/lib/modules/$K_KVER/updates/dkms"
+		fail "$name: crapvpn.ko in $r/lib/modules/$K_KVER/updates/dkms"
 	fi
 	check "$name: depmod ran: modules.alias has rtnl-link-crapvpn" \
 		grep -q '^alias rtnl-link-crapvpn crapvpn$' "$K_MODDIR/modules.alias"
@@ -157,14 +157,7 @@ test_kernel() { # name
 	# shellcheck disable=SC2034 # read by vm() in lib.sh
 	[[ $name != sid ]] || VM_CPUS=1
 	vm "$name" "$out" "$K_KVER" "$K_VMLINUZ" "$K_MODDIR" "$PKG_ROOT/tests/pkg/vm-installed.sh"
-	vmres=$(cat "$out/pkg-result" 2>/dev/null)
-	grep -E '^ *(ok|not ok|#)' "$out/vm-console.log" 2>/dev/null | grep -v '^# time' | sed 's/^/  /'
-	if [[ -z $vmres ]]; then
-		notok "$name: VM run finished (console: $out/vm-console.log)"
-		tail -n 20 "$out/vm-console.log" 2>/dev/null | sed 's/^/#   /'
-	else
-		add_counts "$name: in the VM" "$vmres"
-	fi
+	vm_counts "$name: in the VM" "$out"
 
 	if [[ $name == 6.12 ]]; then
 		check "$name: make dkms-uninstall" make -s -C "$PKG_ROOT" dkms-uninstall
@@ -180,7 +173,7 @@ test_kernel() { # name
 	if [[ $before == "$after" ]]; then
 		ok "$name: left as found (/usr/src, /var/lib/dkms, updates/, modules.*)"
 	else
-		notok "$name: left as found"
+		fail "$name: left as found"
 		diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
 	fi
 }

@@ -30,7 +30,7 @@ listing() { (cd "$1" && find . ! -type d -printf '%m %P\n' | sort); }
 test_kernel() { # name
 	local name=$1 stage=$OUT/stage-$1 want got ko log=$OUT/make-$1.log ext
 	if ! kernel_info "$name" || [[ $K_ROOT != / ]]; then
-		notok "$name: a host kernel (tests/kernels.sh setup $name)"
+		fail "$name: a host kernel (tests/kernels.sh setup $name)"
 		return
 	fi
 	log "=== $name: $K_KVER"
@@ -38,7 +38,7 @@ test_kernel() { # name
 	if timed "$name: make install" make -C "$SRC" install KVER="$K_KVER" DESTDIR="$stage" >"$log" 2>&1; then
 		ok "$name: make install DESTDIR=... KVER=$K_KVER"
 	else
-		notok "$name: make install DESTDIR=... KVER=$K_KVER (log: $log)"
+		fail "$name: make install DESTDIR=... KVER=$K_KVER (log: $log)"
 		tail -n 30 "$log" | sed 's/^/#   /'
 		return
 	fi
@@ -59,7 +59,7 @@ test_kernel() { # name
 	if [[ $got == "$want" ]]; then
 		ok "$name: installed files and modes"
 	else
-		notok "$name: installed files and modes"
+		fail "$name: installed files and modes"
 		diff <(echo "$want") <(echo "$got") | sed 's/^/#   /'
 	fi
 	if [[ -n $ko ]]; then
@@ -82,7 +82,7 @@ test_kernel() { # name
 	if make -C "$SRC" uninstall KVER="$K_KVER" DESTDIR="$stage" >>"$log" 2>&1; then
 		ok "$name: make uninstall DESTDIR=..."
 	else
-		notok "$name: make uninstall DESTDIR=... (log: $log)"
+		fail "$name: make uninstall DESTDIR=... (log: $log)"
 	fi
 	got=$(listing "$stage")
 	check_eq "$name: uninstall removed every installed file" "$got" ""
@@ -98,7 +98,7 @@ test_kernel() { # name
 			cd "$1" && ! find . ! -type d ! -path "./lib/modules/$2/modules.*" | grep . &&
 			! grep -q crapvpn "lib/modules/$2/modules.alias"' _ "$stage" "$K_KVER"
 	else
-		notok "$name: make install DEPMOD=depmod (log: $log)"
+		fail "$name: make install DEPMOD=depmod (log: $log)"
 		tail -n 30 "$log" | sed 's/^/#   /'
 	fi
 	rm -rf "$stage"
@@ -111,5 +111,5 @@ for n in "${NAMES[@]}"; do
 	timed "install $n" test_kernel "$n"
 done
 # Logs stay for a look when something failed.
-[[ $PKG_FAIL -ne 0 ]] || rm -rf "$OUT"
+[[ $(tap_count fail) -ne 0 ]] || rm -rf "$OUT"
 pkg_summary

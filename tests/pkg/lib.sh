@@ -2,22 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers of the packaging tests (tests/pkg/*-test.sh). Sourced.
 #
-# Every check prints "ok - MSG" or "not ok - MSG" and is counted; a test
-# script ends with pkg_summary, which prints "N passed, N failed" and
-# returns non-zero if anything failed (tests/pkg/run adds the counts up).
+# Every check is counted by tests/lib/tap.sh (ok, fail, skip, tap_add_counts
+# for a sub-run's output); a test script ends with pkg_summary, tap.sh's
+# summary ending in "N passed, N failed", which returns non-zero if anything
+# failed or nothing passed (tests/pkg/run adds the counts up).
 
 PKG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck disable=SC2034 # used by the scripts that source this
 PKG_CACHE=${CRAPVPN_PKG_CACHE:-/var/cache/crapvpn}
-PKG_PASS=0
-PKG_FAIL=0
 PKG_T0=$SECONDS
+# shellcheck source=tests/lib/tap.sh
+. "$PKG_ROOT/tests/lib/tap.sh"
+tap_init
 
 log() { printf '# %s\n' "$*"; }
-die() { printf 'not ok - %s\n' "$*"; PKG_FAIL=$((PKG_FAIL + 1)); pkg_summary; exit 1; }
-
-ok() { printf 'ok - %s\n' "$*"; PKG_PASS=$((PKG_PASS + 1)); }
-notok() { printf 'not ok - %s\n' "$*"; PKG_FAIL=$((PKG_FAIL + 1)); }
+die() { fail "$*"; pkg_summary; exit 1; }
 
 # check MSG CMD...: passes when CMD succeeds; on failure, the tail of its
 # output is shown (it is not shown on success, to keep the log short).
@@ -28,7 +27,7 @@ check() {
 	if [[ $rc -eq 0 ]]; then
 		ok "$msg"
 	else
-		notok "$msg (exit status $rc)"
+		fail "$msg (exit status $rc)"
 		printf '%s\n' "$out" | tail -n 30 | sed 's/^/#   /'
 	fi
 	return $rc
@@ -38,30 +37,12 @@ check() {
 check_fails() {
 	local msg=$1
 	shift
-	if "$@" >/dev/null 2>&1; then notok "$msg"; else ok "$msg"; fi
+	if "$@" >/dev/null 2>&1; then fail "$msg"; else ok "$msg"; fi
 }
 
 # check_eq MSG GOT WANT
 check_eq() {
-	if [[ $2 == "$3" ]]; then ok "$1"; else notok "$1: got '$2', want '$3'"; return 1; fi
-}
-
-# add_counts FILE-OR-TEXT: add the last "N passed, N failed" line of a
-# sub-suite's output to ours; a missing line counts as one failure.
-add_counts() { # name text
-	local line p f
-	line=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed' <<<"$2" | tail -n 1)
-	if [[ -z $line ]]; then
-		notok "$1: no \"N passed, N failed\" line"
-		return 1
-	fi
-	p=${line%% passed*}
-	f=${line#*passed, }
-	f=${f%% failed*}
-	PKG_PASS=$((PKG_PASS + p))
-	PKG_FAIL=$((PKG_FAIL + f))
-	log "$1: $line"
-	[[ $f -eq 0 ]]
+	if [[ $2 == "$3" ]]; then ok "$1"; else fail "$1: got '$2', want '$3'"; return 1; fi
 }
 
 # timed MSG CMD...: runs CMD and logs how long it took (for the CI budget).
@@ -73,10 +54,11 @@ timed() {
 	return $rc
 }
 
+# pkg_summary [FILE]: tap_summary (copied to FILE), and nothing passed fails.
+# shellcheck disable=SC2120 # FILE is optional
 pkg_summary() {
 	log "time: $(basename "$0") total: $((SECONDS - PKG_T0)) s"
-	echo "$PKG_PASS passed, $PKG_FAIL failed"
-	[[ $PKG_FAIL -eq 0 && $PKG_PASS -gt 0 ]]
+	tap_summary "$@" && [[ $(tap_count pass) -gt 0 ]]
 }
 
 # CRAPVPN_VERSION of crapvpn.h: the DKMS module version and the upstream
@@ -116,4 +98,18 @@ vm() {
 		--modules "$moddir" --out "$out" --timeout "${CRAPVPN_VM_TIMEOUT:-1500}" \
 		--cpus "${CRAPVPN_VM_CPUS:-${VM_CPUS:-2}}" --console none -- "$@" || rc=$?
 	return $rc
+}
+
+# vm_counts NAME OUT: after vm() ran tests/pkg/vm-installed.sh, shows its
+# results from the console and adds its counts and skips (OUT/pkg-result);
+# no result file (the VM died first) is one failure.
+vm_counts() {
+	local name=$1 out=$2
+	grep -E '^ *(ok|not ok|skip|#)' "$out/vm-console.log" 2>/dev/null | grep -v '^# time' | sed 's/^/  /'
+	if [[ -s $out/pkg-result ]]; then
+		tap_add_counts "$name" <"$out/pkg-result"
+	else
+		fail "$name: VM run finished (console: $out/vm-console.log)"
+		tail -n 20 "$out/vm-console.log" 2>/dev/null | sed 's/^/#   /'
+	fi
 }

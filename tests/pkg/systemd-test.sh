@@ -129,6 +129,5 @@ rc=$?
 cat "$OUT/vm/inside.log" 2>/dev/null
 # A failed check fails the VM's command too: say so only if nothing else did
 # (a bad kernel log, a VM that died).
-add_counts "in the VM" "$(cat "$OUT/vm/inside.log" 2>/dev/null)" &&
-	[[ $rc -ne 0 ]] && notok "the VM run ended with status $rc (console: $OUT/vm/vm-console.log)"
+tap_add_counts "in the VM (console: $OUT/vm/vm-console.log)" "$rc" < <(cat "$OUT/vm/inside.log" 2>/dev/null)
 pkg_summary

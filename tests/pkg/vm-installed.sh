@@ -13,7 +13,8 @@
 # tests/tools/test-cli.sh --live runs its round trip with the installed tool
 # and plugin.
 #
-# Prints "N passed, N failed" and writes it to $VM_OUT/pkg-result.
+# Ends with tests/lib/tap.sh's summary ("N skipped", "N passed, N failed")
+# and writes it to $VM_OUT/pkg-result.
 set -u -o pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -27,8 +28,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 finish() {
-	pkg_summary | tee "${VM_OUT:-/tmp}/pkg-result"
-	exit "${PIPESTATUS[0]}"
+	pkg_summary "${VM_OUT:-/tmp}/pkg-result"
+	exit
 }
 
 kver=$(uname -r)
@@ -41,14 +42,14 @@ f=${file%.xz} f=${f%.zst} f=${f%.gz}   # compressed like the kernel's modules
 if [[ $f == "/lib/modules/$kver/updates/dkms/crapvpn.ko" ]]; then
 	ok "modinfo finds crapvpn in updates/dkms ($file)"
 else
-	notok "modinfo finds crapvpn in updates/dkms: got '$file'"
+	fail "modinfo finds crapvpn in updates/dkms: got '$file'"
 fi
 check_eq "the module version is crapvpn.h's" "$(modinfo -F version crapvpn 2>&1)" "$(pkg_version)"
 # The rtnl alias is what ip link add requests (request_module("rtnl-link-%s")).
 check_eq "the alias rtnl-link-crapvpn resolves (modules.alias)" \
 	"$(modprobe -R rtnl-link-crapvpn 2>&1)" crapvpn
 if [[ -e /sys/module/crapvpn ]]; then
-	notok "crapvpn is not loaded before the test (it is: autoload would prove nothing)"
+	fail "crapvpn is not loaded before the test (it is: autoload would prove nothing)"
 else
 	ok "crapvpn is not loaded before the test"
 fi
@@ -56,7 +57,7 @@ fi
 # The smoke test loads nothing itself with --installed: ip link add does.
 smoke=$("$PKG_ROOT/tests/net/run" --installed "$PKG_ROOT/tests/net/10-smoke.sh" 2>&1)
 printf '%s\n' "$smoke" | sed 's/^/  /'
-add_counts "tests/net/10-smoke.sh --installed" "$smoke"
+tap_add_counts "tests/net/10-smoke.sh --installed" <<<"$smoke"
 
 # The loaded module is the file modinfo found (same srcversion), not some
 # other crapvpn.ko.
@@ -64,7 +65,7 @@ if [[ -e /sys/module/crapvpn/srcversion ]]; then
 	check_eq "the autoloaded module is the installed file (srcversion)" \
 		"$(cat /sys/module/crapvpn/srcversion)" "$(modinfo -F srcversion crapvpn)"
 else
-	notok "crapvpn was autoloaded (/sys/module/crapvpn missing)"
+	fail "crapvpn was autoloaded (/sys/module/crapvpn missing)"
 fi
 
 if [[ -n $TOOLS_ROOT ]]; then
@@ -81,7 +82,7 @@ if [[ -n $TOOLS_ROOT ]]; then
 		$out == *"cvpkg: "*"peer 192.0.2.9 peer-port 4001"* ]]; then
 		ok "the packaged ip plugin and crapvpn(8) work from their installed paths"
 	else
-		notok "the packaged ip plugin and crapvpn(8) work from their installed paths (exit $rc)"
+		fail "the packaged ip plugin and crapvpn(8) work from their installed paths (exit $rc)"
 		printf '%s\n' "$out" | sed 's/^/#   /'
 	fi
 	# The live half of tests/tools/test-cli.sh (add/show/set/del with both
@@ -90,8 +91,8 @@ if [[ -n $TOOLS_ROOT ]]; then
 	cli=$(CRAPVPN="$TOOLS_ROOT/usr/sbin/crapvpn" IP="$(command -v ip)" \
 		PLUGIN_DIR="$TOOLS_ROOT/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/ip" \
 		unshare -n -- "$PKG_ROOT/tests/tools/test-cli.sh" --live 2>&1)
-	printf '%s\n' "$cli" | grep -E '^(FAIL|skip|==)' | sed 's/^/  /'
-	add_counts "tests/tools/test-cli.sh --live with the packaged tool and plugin" "$cli"
+	printf '%s\n' "$cli" | grep -E '^(not ok|skip|==)' | sed 's/^/  /'
+	tap_add_counts "tests/tools/test-cli.sh --live with the packaged tool and plugin" <<<"$cli"
 fi
 
 finish

@@ -15,7 +15,9 @@
 #   tests/tools/test-cli.sh      (after make -C tools; make -C tools check)
 #   CRAPVPN=/usr/sbin/crapvpn PLUGIN_DIR=/usr/lib/x86_64-linux-gnu/ip tests/tools/test-cli.sh
 #
-# Prints "N passed, N failed" (and skipped) at the end; exits 1 on failure.
+# Prints failures and skips as they come (passes are only counted) and ends
+# with tests/lib/tap.sh's summary: the skips, "N skipped", "N passed, N
+# failed"; exits 1 on failure.
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd) || exit 1
@@ -27,12 +29,14 @@ IP=${IP:-$(command -v ip || echo /usr/sbin/ip)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-pass=0 fail=0 skip=0
+# ok, fail and skip are tests/lib/tap.sh's; passes are counted, not printed.
+# shellcheck source=tests/lib/tap.sh
+. "$HERE/../lib/tap.sh"
+TAP_QUIET=1
 out="" rc=0
 
-ok()      { pass=$((pass + 1)); }
-bad()     { fail=$((fail + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/      /'; }
-skipped() { skip=$((skip + 1)); echo "skip: $1"; }
+# bad MSG [OUTPUT]: fail MSG, and show OUTPUT indented
+bad() { fail "$1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/      /'; }
 
 # run CMD...: output (stdout and stderr) in $out, exit status in $rc
 run() {
@@ -71,7 +75,7 @@ json_like_ip() {
 	local name=$1
 	shift
 	if ! command -v python3 >/dev/null; then
-		skipped "$name: no python3 to compare the JSON"
+		skip "$name: no python3 to compare the JSON"
 		return
 	fi
 	# (Unquoted: the callers may give "env VAR=... PROG".)
@@ -115,7 +119,7 @@ live_tests() {
 	if [ "$rc" -ne 0 ]; then
 		if grep -q 'Operation not supported' <<<"$out"; then
 			ok	# reached the kernel, which refused cleanly
-			echo "(this kernel has no crapvpn link type: nothing more to test live)"
+			skip "live kernel tests: this kernel has no crapvpn link type"
 		else
 			bad "live: add" "$out"
 		fi
@@ -169,24 +173,23 @@ live_tests() {
 }
 
 C=$CRAPVPN
+tap_init
 if [ "${1:-}" = --live ]; then
 	live_tests
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]
+	tap_summary
 	exit
 fi
 if [ ! -x "$C" ]; then
-	echo "no $C: run make -C tools first"
-	echo "0 passed, 1 failed"
-	exit 1
+	fail "no $C: run make -C tools first"
+	tap_summary
+	exit
 fi
 # The kernel's side, for everything that sends a request: fake-rtnl.so.
 if ! "${CC:-cc}" -std=gnu11 -O2 -I.. -shared -fPIC -o "$tmp/fake-rtnl.so" \
 	"$HERE/fake-rtnl.c" -ldl >"$tmp/cc.err" 2>&1; then
-	echo "FAIL: fake-rtnl.so does not build:"
-	sed 's/^/      /' "$tmp/cc.err"
-	echo "0 passed, 1 failed"
-	exit 1
+	bad "fake-rtnl.so builds" "$(cat "$tmp/cc.err")"
+	tap_summary
+	exit
 fi
 FAKE=$tmp/fake-rtnl.so
 F="env LD_PRELOAD=$FAKE"
@@ -435,7 +438,7 @@ t "show --json"       0 '^\[\{"ifname":"cv0","ifindex":7,"mtu":1400,"peer":"192\
 if command -v python3 >/dev/null; then
 	if python3 -c 'import json,sys; d=json.load(sys.stdin); assert len(d)==2 and d[1]["ifname"]=="cv\"6\\" and "state" not in d[1] and "local" not in d[0] and "stats64" not in d[0] and d[1]["key_len"]==4096 and d[1]["local"]=="2001:db8::1"' <<<"$out"; then ok; else bad "show --json: not the JSON expected" "$out"; fi
 else
-	skipped "show --json: no python3 to parse the JSON"
+	skip "show --json: no python3 to parse the JSON"
 fi
 t "show -j DEV"       0 '^\[\{"ifname":"cv0".*\}\]$' $F "$C" show -j cv0
 # Not UTF-8 (RFC 3629): a lead byte above f4, overlong, a surrogate,
@@ -446,7 +449,7 @@ if command -v python3 >/dev/null; then
 	if python3 -c 'import json,sys; json.loads(sys.stdin.buffer.read().decode())' \
 		<<<"$out" 2>/dev/null; then ok; else bad "show -j: not UTF-8: invalid JSON" "$out"; fi
 else
-	skipped "show -j: not UTF-8: no python3 to parse the JSON"
+	skip "show -j: not UTF-8: no python3 to parse the JSON"
 fi
 N=$'c\xc2\x80\xe2\x82\xac\xf0\x9f\x98\x80'
 t "show -j: UTF-8"    0 "^\\[\\{\"ifname\":\"$N\"," $F FAKE_RTNL_LINK="$N" "$C" show -j "$N"
@@ -577,7 +580,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown 65534 "$tmp/conf/nokey.conf"
 	t "up: a file root does not own" 1 'only root may write it \(owner uid 65534' $D "$C" up "$tmp/conf/nokey.conf"
 else
-	skipped "up: a file root does not own (needs root)"
+	skip "up: a file root does not own (needs root)"
 fi
 t "down: requests"    0 'RTM_DELLINK flags ack'       $D "$C" down "$tmp/conf/cv0.conf"
 if grep -qx 'down cv0' <<<"$out"; then ok; else bad "down: pre-down" "$out"; fi
@@ -616,7 +619,7 @@ if command -v systemd-analyze >/dev/null; then
 	run systemd-analyze verify --man=no "$tmp/unit/crapvpn@cv0.service"
 	if [ "$rc" -eq 0 ] && [ -z "$out" ]; then ok; else bad "systemd-analyze verify crapvpn@cv0.service" "$out"; fi
 else
-	skipped "crapvpn@.service: no systemd-analyze"
+	skip "crapvpn@.service: no systemd-analyze"
 fi
 for re in '^Type=oneshot$' '^RemainAfterExit=yes$' '^After=network-online\.target' \
 	  '^Wants=network-online\.target' '^ExecStart=@SBINDIR@/crapvpn up %i$' \
@@ -643,7 +646,7 @@ if command -v make >/dev/null && [ -f "$TOOLS/Makefile" ] && [ -f "$TOOLS/crapvp
 	left=$(find "$st" ! -type d)
 	[ "$rc" -eq 0 ] && [ -z "$left" ] && ok || bad "make uninstall left files" "$out$left"
 else
-	skipped "make install: no make or no tools/Makefile"
+	skip "make install: no make or no tools/Makefile"
 fi
 
 echo "== bash completion (crapvpn.bash-completion)"
@@ -687,7 +690,7 @@ bash -n "$TOOLS/crapvpn.bash-completion" && ok || bad "completion: bash -n"
 
 echo "== ip link plugin (link_crapvpn.so)"
 if [ ! -x "$IP" ] || [ ! -f "$PLUGIN_DIR/link_crapvpn.so" ]; then
-	skipped "no $IP or no $PLUGIN_DIR/link_crapvpn.so"
+	skip "no $IP or no $PLUGIN_DIR/link_crapvpn.so"
 else
 	I="env IP_LIB_DIR=$PLUGIN_DIR $IP"
 	t "ip link help crapvpn" 0 'Usage: ip link add DEV type crapvpn' $I link help crapvpn
@@ -773,19 +776,13 @@ fi
 
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -n true 2>/dev/null; then
 	live=$(CRAPVPN=$C PLUGIN_DIR=$PLUGIN_DIR IP=$IP unshare -n -- "$HERE/test-cli.sh" --live 2>&1)
-	grep -v '^[0-9]* passed, [0-9]* failed' <<<"$live"
-	summary=$(grep '^[0-9]* passed, [0-9]* failed' <<<"$live" | tail -1)
-	p="" f=0 s=0
-	[ -n "$summary" ] && read -r p _ f _ s _ <<<"$summary"
-	if [ -n "$p" ]; then
-		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	else
-		bad "live tests did not finish" "$live"
-	fi
+	rc=$?
+	# Its closing lines are added to ours (the skips are listed there).
+	grep -Ev '^([0-9]+ passed, [0-9]+ failed|[0-9]+ skipped|# skipped: .*)$' <<<"$live"
+	tap_add_counts "live" "$rc" <<<"$live"
 else
-	skipped "live kernel tests: need root and unshare -n"
+	skip "live kernel tests: need root and unshare -n"
 fi
 
 echo
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+tap_summary

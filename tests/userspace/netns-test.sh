@@ -16,7 +16,10 @@ helper="$python $here/netns_helper.py"
 key=1234abcd5e
 a=crapA$$ b=crapB$$
 tmp=$(mktemp -d)
-pass=0 fail=0 pids=()
+pids=()
+# shellcheck source=tests/lib/tap.sh
+. "$here/../lib/tap.sh"
+tap_init
 
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -26,11 +29,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-result() {	# result NAME STATUS
-	if [ "$2" -eq 0 ]; then pass=$((pass + 1)); echo "ok   $1"
-	else fail=$((fail + 1)); echo "FAIL $1"; fi
-}
 
 wait_up() {	# wait_up NS: until its crap0 is up, at most 5 s
 	for _ in $(seq 50); do
@@ -43,7 +41,7 @@ wait_up() {	# wait_up NS: until its crap0 is up, at most 5 s
 # run_case NAME FLAGS UNDERLAY_A UNDERLAY_B PREFIXLEN TUNNEL_NET
 run_case() {
 	local name=$1 flags=$2 ua=$3 ub=$4 plen=$5 net=$6 rc
-	ip netns add $a && ip netns add $b || { result "$name: netns" 1; return; }
+	ip netns add $a && ip netns add $b || { fail "$name: netns"; return; }
 	ip link add va netns $a type veth peer name vb netns $b
 	ip -n $a link set lo up; ip -n $b link set lo up
 	# nodad: an IPv6 address is usable at once, not after duplicate detection.
@@ -61,11 +59,11 @@ run_case() {
 	local pid_b=$!
 	pids+=($pid_b)
 	wait_up $a && wait_up $b
-	result "$name: both peers up" $?
+	tap_rc "$name: both peers up" $?
 
 	ip netns exec $a $helper ping "$net.2" 3 >"$tmp/ping" 2>&1
 	rc=$?; cat "$tmp/ping" | sed 's/^/     /'
-	result "$name: ping through the tunnel" $rc
+	tap_rc "$name: ping through the tunnel" $rc
 
 	ip netns exec $b $helper serve "$net.2" 5001 >"$tmp/recv" &
 	local srv=$!
@@ -73,33 +71,32 @@ run_case() {
 	wait $srv
 	echo "     8 MiB at $(cat "$tmp/rate")"
 	cmp -s "$tmp/sent" "$tmp/recv" && [ -s "$tmp/sent" ]
-	result "$name: TCP transfer, sha256 equal" $?
+	tap_rc "$name: TCP transfer, sha256 equal" $?
 
 	ip netns exec $a $helper garbage "$ub" 1337 "$vectors" >/dev/null
 	ip netns exec $a $helper ping "$net.2" 1 >/dev/null 2>&1
 	rc=$?
 	kill -0 $pid_b 2>/dev/null && [ $rc -eq 0 ]
-	result "$name: peer survives every drop vector and still forwards" $?
+	tap_rc "$name: peer survives every drop vector and still forwards" $?
 
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	wait "${pids[@]}" 2>/dev/null
 	pids=()
 	sed 's/^/     /' "$tmp/b.err"
 	grep -q 'short=3 bad-magic=2 bad-length=4 empty=1 not-ip=2 ' "$tmp/b.err"
-	result "$name: drops counted by reason, printed on SIGTERM" $?
+	tap_rc "$name: drops counted by reason, printed on SIGTERM" $?
 
 	ip netns del $a; ip netns del $b
 }
 
 if ! ip tuntap add dev crapprobe$$ mode tun 2>/dev/null; then
-	echo "no TUN device support here: skipping"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	skip "two peers over TUN: no TUN device support here"
+	tap_summary
+	exit
 fi
 ip tuntap del dev crapprobe$$ mode tun
 
 run_case "IPv4 underlay" "" 10.77.0.1 10.77.0.2 24 192.168.77
 run_case "IPv6 underlay" "-6" fd77::1 fd77::2 64 192.168.78
 
-echo "$pass passed, $fail failed"
-[ $fail -eq 0 ]
+tap_summary

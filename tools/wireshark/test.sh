@@ -34,20 +34,20 @@
 # run_user_scripts_when_superuser is true in init.lua (Debian's is); the
 # first test says so if the plugin did not load.
 #
-# Prints "ok - ..." / "not ok - ..." lines and "N passed, N failed" at the
-# end; exits 1 if anything failed.
+# Prints "ok - ..." / "not ok - ..." lines and ends with tests/lib/tap.sh's
+# summary ("N skipped", then "N passed, N failed"); exits 1 if anything
+# failed.
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd -P)
 LUA=$HERE/crapvpn.lua
 TSHARK=${TSHARK:-tshark}
-pass=0 fail=0
-
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-notok() { fail=$((fail + 1)); echo "not ok - $*"; }
+# ok, fail and skip: tests/lib/tap.sh's (a results file of our own).
+# shellcheck source=tests/lib/tap.sh
+. "$HERE/../../tests/lib/tap.sh"
+tap_init
 finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
+	tap_summary
 	exit
 }
 
@@ -61,7 +61,7 @@ if [ "${1:-}" = --capture ]; then
 fi
 
 if ! command -v "$TSHARK" >/dev/null; then
-	notok "tshark is installed (apt-get install tshark; tests/setup-host.sh)"
+	fail "tshark is installed (apt-get install tshark; tests/setup-host.sh)"
 	finish
 fi
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/crapvpn-ws.XXXXXX")
@@ -92,7 +92,7 @@ if [ -n "$gdir" ] && [ -e "$gdir/crapvpn.lua" ]; then
 		echo "# testing the installed $gdir/crapvpn.lua (the same file)"
 		XLUA=()
 	else
-		notok "$gdir/crapvpn.lua is this one (it loads instead of $LUA)"
+		fail "$gdir/crapvpn.lua is this one (it loads instead of $LUA)"
 		finish
 	fi
 fi
@@ -103,7 +103,7 @@ if tsg fields | grep -q "	crapvpn.type	FT_UINT16	crapvpn	" &&
 else
 	why=
 	[ "$(id -u)" -eq 0 ] && why=" (as root: is run_user_scripts_when_superuser true in $("$TSHARK" -G folders 2>/dev/null | sed -n 's/^Global configuration:\s*//p')/init.lua?)"
-	notok "crapvpn.lua loads: crapvpn.type is registered$why"
+	fail "crapvpn.lua loads: crapvpn.type is registered$why"
 	sed 's/^/#   /' "$ERR"
 	finish
 fi
@@ -112,7 +112,7 @@ if [ -z "$CAPTURE" ]; then
 	tsg defaultprefs >"$DIR/prefs"
 	for p in key port zero_is_ethernet; do
 		grep -q "^#crapvpn\.$p:" "$DIR/prefs" && ok "preference crapvpn.$p exists" ||
-			notok "preference crapvpn.$p exists"
+			fail "preference crapvpn.$p exists"
 	done
 fi
 
@@ -127,7 +127,7 @@ check_capture() {
 		-e crapvpn.type -e frame.protocols >"$DIR/$name.kinds"
 	n=$(wc -l <"$DIR/$name.kinds")
 	[ "$n" -ge "$min" ] && ok "$name: $n CrapVPN datagrams (at least $min)" ||
-		notok "$name: $n CrapVPN datagrams (at least $min)"
+		fail "$name: $n CrapVPN datagrams (at least $min)"
 	# A wrong checksum inside: decrypted with a (partly) wrong key.
 	bad=$(ts -o "crapvpn.key:$key" -o ip.check_checksum:TRUE -r "$pcap" \
 		-T fields -e frame.number -Y \
@@ -136,11 +136,11 @@ check_capture() {
 		 ip.checksum.status == 0 or icmp.checksum.status == 0 or
 		 icmpv6.checksum.status == 0)") || bad="(tshark failed: $?)"
 	[ -z "$bad" ] && ok "$name: all decrypted to IP or Ethernet, checksums good, no expert info" ||
-		notok "$name: all decrypted to IP or Ethernet, checksums good, no expert info (frames $(echo $bad))"
+		fail "$name: all decrypted to IP or Ethernet, checksums good, no expert info (frames $(echo $bad))"
 	bad=$(ts -o "crapvpn.key:$key" -r "$pcap" -Y _ws.lua.error -T fields \
 		-e frame.number) || bad="(tshark failed: $?)"
 	[ -z "$bad" ] && ok "$name: -Y _ws.lua.error matches nothing" ||
-		notok "$name: -Y _ws.lua.error matches nothing (frames $(echo $bad))"
+		fail "$name: -Y _ws.lua.error matches nothing (frames $(echo $bad))"
 }
 
 if [ -n "$CAPTURE" ]; then
@@ -154,7 +154,7 @@ if [ -n "$CAPTURE" ]; then
 				'$1 == t && ($2 == p || index($2, p ":") == 1) { f = 1 }
 				 END { exit !f }' "$DIR/$name.kinds" &&
 				ok "$name: a datagram of type $wtype over $wunder holding $winner" ||
-				notok "$name: a datagram of type $wtype over $wunder holding $winner"
+				fail "$name: a datagram of type $wtype over $wunder holding $winner"
 		done
 		sort "$DIR/$name.kinds" | uniq -c | sed 's/^/#   /'
 	fi
@@ -164,7 +164,7 @@ fi
 if python3 "$HERE/mkpcaps.py" "$DIR" ${1:+"$1"} >"$DIR/mkpcaps.log" 2>&1; then
 	ok "captures written ($(sed -n 's/^# vectors: //p' "$DIR/mkpcaps.log"))"
 else
-	notok "captures written"
+	fail "captures written"
 	sed 's/^/#   /' "$DIR/mkpcaps.log"
 	finish
 fi
@@ -190,13 +190,13 @@ while IFS='|' read -r name pcap opts expect; do
 	if cmp -s "$expect" "$DIR/$name.out"; then
 		ok "$name: $n frames decode as expected"
 	else
-		notok "$name: $n frames decode as expected"
+		fail "$name: $n frames decode as expected"
 		echo "#   fields: ${FIELDS[*]}"
 		diff "$expect" "$DIR/$name.out" | cut -c1-300 | head -n 20 |
 			sed 's/^/#   /'
 	fi
 	if grep -q "Lua: Error\|lua_script" "$ERR"; then
-		notok "$name: no Lua error on stderr"
+		fail "$name: no Lua error on stderr"
 		sed 's/^/#   /' "$ERR" | head -n 10
 	fi
 	lerr=$(ts "${oargs[@]}" -r "$pcap" -Y _ws.lua.error -T fields \
@@ -204,7 +204,7 @@ while IFS='|' read -r name pcap opts expect; do
 	if [ -z "$lerr" ] && ! grep -q "_ws.lua.error" "$ERR"; then
 		ok "$name: -Y _ws.lua.error matches nothing"
 	else
-		notok "$name: -Y _ws.lua.error matches nothing (frames: $(echo $lerr))"
+		fail "$name: -Y _ws.lua.error matches nothing (frames: $(echo $lerr))"
 	fi
 done <"$DIR/cases"
 
@@ -213,7 +213,7 @@ done <"$DIR/cases"
 live() {	# live NAME PEERFLAGS UA UB PLEN
 	local name=$1 flags=$2 ua=$3 ub=$4 plen=$5 a=cvwsA$$ b=cvwsB$$
 	local pcap=$DIR/live-$name.pcap key=0123456789abcdef99 pids=() out
-	ip netns add $a && ip netns add $b || { notok "$name: netns"; return; }
+	ip netns add $a && ip netns add $b || { fail "$name: netns"; return; }
 	ip link add va netns $a type veth peer name vb netns $b
 	ip -n $a link set lo up; ip -n $b link set lo up
 	local nodad=; [ -n "$flags" ] && nodad=nodad
@@ -251,7 +251,7 @@ live() {	# live NAME PEERFLAGS UA UB PLEN
 	ip netns del $a; ip netns del $b
 	[ $up -eq 1 ] && [ $rc -eq 0 ]
 	if [ $? -ne 0 ]; then
-		notok "$name: the peers ping each other (up $up, ping status $rc)"
+		fail "$name: the peers ping each other (up $up, ping status $rc)"
 		return
 	fi
 	check_capture "live-$name" "$pcap" "$key" 6
@@ -274,21 +274,21 @@ live() {	# live NAME PEERFLAGS UA UB PLEN
 	if [ "$out" = "$want" ]; then
 		ok "live-$name: echo requests and replies, IPv4 and IPv6 inside, type 0"
 	else
-		notok "live-$name: echo requests and replies, IPv4 and IPv6 inside, type 0"
+		fail "live-$name: echo requests and replies, IPv4 and IPv6 inside, type 0"
 		diff <(echo "$want") <(echo "$out") | sed 's/^/#   /'
 	fi
 	local frags
 	frags=$(ts -r "$pcap" -Y "ip.flags.mf == 1 or ipv6.fraghdr.more == 1" \
 		-T fields -e frame.number | wc -l)
 	[ "$frags" -gt 0 ] && ok "live-$name: IP fragments in the capture ($frags)" ||
-		notok "live-$name: IP fragments in the capture"
+		fail "live-$name: IP fragments in the capture"
 }
 
 PEER="python3 $HERE/../../tests/userspace/crapvpn-userspace.py"
 if [ "$(id -u)" -ne 0 ] || ! command -v tcpdump >/dev/null ||
    [ ! -e "$HERE/../../tests/userspace/crapvpn-userspace.py" ] ||
    ! ip tuntap add dev cvwsprobe$$ mode tun 2>/dev/null; then
-	echo "# SKIPPED live captures (need root, TUN, netns, tcpdump)"
+	skip "live captures: they need root, TUN, netns and tcpdump"
 else
 	ip tuntap del dev cvwsprobe$$ mode tun
 	live "ipv4-underlay" "" 10.67.0.1 10.67.0.2 24
@@ -298,14 +298,14 @@ fi
 # The tree: the type by its EtherType name, the "Decrypted" data source.
 out=$(ts -o crapvpn.key:c0ffee0123 -r "$DIR/handmade-v4.pcap" -V -x -O crapvpn)
 grep -q "Type: IPv4 (0x0800)" <<<"$out" && ok "type shown as IPv4 (0x0800)" ||
-	notok "type shown as IPv4 (0x0800)"
+	fail "type shown as IPv4 (0x0800)"
 grep -q "Type: Transparent Ethernet bridging (0x6558)" <<<"$out" &&
 	ok "type shown as Transparent Ethernet bridging (0x6558)" ||
-	notok "type shown as Transparent Ethernet bridging (0x6558)"
+	fail "type shown as Transparent Ethernet bridging (0x6558)"
 grep -q "^Decrypted (84 bytes):" <<<"$out" && ok "a \"Decrypted\" data source" ||
-	notok "a \"Decrypted\" data source"
+	fail "a \"Decrypted\" data source"
 out=$(ts -r "$DIR/handmade-v4.pcap" -Y crapvpn.no_key -T fields -e _ws.expert.message | head -n 1)
 grep -q "No key set" <<<"$out" && ok "without a key, expert info says so" ||
-	notok "without a key, expert info says so ($out)"
+	fail "without a key, expert info says so ($out)"
 
 finish
