@@ -13,9 +13,11 @@
 #                   adds a sub-run's closing lines (below) to ours; no
 #                   "N passed, N failed" line, or STATUS non-zero with no
 #                   failure counted, is one failure
-#   tap_summary [FILE]
+#   tap_summary [--need-pass] [FILE]
 #                   prints the closing lines (and copies them to FILE);
-#                   returns non-zero if anything failed
+#                   returns non-zero if anything failed, or with
+#                   --need-pass if nothing passed (a run that proved
+#                   nothing)
 #   tap_count pass|fail|skip    the count so far
 #
 # Every result is one line appended to the file $TAP_RESULTS ("pass 1",
@@ -76,8 +78,9 @@ tap_count() { # pass|fail|skip
 }
 
 # shellcheck disable=SC2120 # FILE is optional
-tap_summary() { # [FILE]
-	local p f s out
+tap_summary() { # [--need-pass] [FILE]
+	local p f s out need=0
+	[ "${1:-}" != --need-pass ] || { need=1; shift; }
 	p=$(tap_count pass) f=$(tap_count fail) s=$(tap_count skip)
 	out=$(sed -n 's/^skip [0-9]* /# skipped: /p' "$TAP_RESULTS" 2>/dev/null
 	      echo "$s skipped"
@@ -85,7 +88,7 @@ tap_summary() { # [FILE]
 	printf '%s\n' "$out"
 	[ -z "${1:-}" ] || printf '%s\n' "$out" >"$1"
 	[ -z "${TAP_TMP:-}" ] || [ "$TAP_TMP" != "$TAP_RESULTS" ] || rm -f "$TAP_TMP"
-	[ "$f" -eq 0 ]
+	[ "$f" -eq 0 ] && [ "$need" -eq 0 -o "$p" -gt 0 ]
 }
 
 # The last "N passed, N failed" line of the output, with the "N skipped"

@@ -55,4 +55,14 @@ tap_rc "a sub-run with no count line is one failure" $?
 quiet=$(bash -c '. "$1/tap.sh"; tap_init; TAP_QUIET=1; ok hidden; tap_summary' _ "$HERE")
 [ "$quiet" = $'0 skipped\n1 passed, 0 failed' ]
 tap_rc "TAP_QUIET=1: passes counted, not printed; \"0 skipped\" printed" $?
+# --need-pass: a run of skips only proves nothing; with a temporary results
+# file (tap_init with no FILE), as tests/pkg's scripts have.
+need() { bash -c '. "$1/tap.sh"; tap_init; eval "$2"; tap_summary --need-pass' _ "$HERE" "$1" >/dev/null; }
+need "ok a"
+tap_rc "tap_summary --need-pass: one pass is enough" $?
+need "skip b"
+[ $? -eq 1 ]
+tap_rc "tap_summary --need-pass: skips alone fail" $?
+bash -c '. "$1/tap.sh"; tap_init; skip b; tap_summary' _ "$HERE" >/dev/null
+tap_rc "tap_summary: skips alone do not fail" $?
 tap_summary
