@@ -317,7 +317,7 @@ int cmd_show(const char *cmd, int argc, char **argv)
 
 	nl_open();
 	if (dev)
-		get_crapvpn_link(cmd, dev, &l, 1);
+		get_crapvpn_link(&l, 1);
 	if (st.json)
 		putchar('[');
 	if (dev)
@@ -326,7 +326,6 @@ int cmd_show(const char *cmd, int argc, char **argv)
 		err = talk(link_msg(RTM_GETLINK, NLM_F_DUMP, NULL, 0), show_cb, &st);
 	if (st.json)
 		puts("]");
-	if (err)
-		kernel_error(cmd, err);
+	must(cmd, err);
 	return 0;
 }

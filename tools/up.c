@@ -428,36 +428,33 @@ static int cv_addr_eq(const struct cv_addr *x, const struct cv_addr *y)
 
 int cmd_up(const char *cmd, int argc, char **argv)
 {
-	struct nlmsghdr *nlh;
 	struct link l;
-	char what[64];
 	int err, index;
 
 	(void)argc;
 	conf_locate(cmd, argv[0]);
 	conf_read();
-	snprintf(what, sizeof(what), "up %s", tc.dev);
 
 	nl_open();
-	err = get_link(tc.dev, &l, 0);
-	if (err && err != -ENODEV)
-		kernel_error(what, err);
+	err = get_link(dev, &l, 0);
+	if (err != -ENODEV)
+		must(subject, err);
 	if (!err && !is_crapvpn(&l))
 		die("%s: a device of that name exists and is not a "
-		    "crapvpn device", what);
+		    "crapvpn device", subject);
 	if (err) {
-		index = create_link(tc.dev, what, 1);
+		index = create_link(1);
 		/* Up first: IPv6 routes a point-to-point peer only then. */
 		err = set_up(index);
 		if (err)
-			report(what, err);
+			report(subject, err);
 		if (!err)
 			err = sync_addrs(index, 1);
 		if (!err && run_cmds("post-up", tc.post_up, tc.n_up))
 			err = -1;
 		if (err) {
 			/* Leave nothing half made behind. */
-			talk(link_msg(RTM_DELLINK, 0, NULL, index), NULL, NULL);
+			del_link(NULL, index);
 			exit(EXIT_FAILURE);
 		}
 		printf(PROG ": %s: created from %s, up\n", tc.dev, tc.path);
@@ -472,11 +469,11 @@ int cmd_up(const char *cmd, int argc, char **argv)
 	 */
 	if (l.peer.family && !cfg.peer.family)
 		die("%s: the device has a peer and %s has none; a peer cannot "
-		    "be removed live (crapvpn down %s, then up)", what, tc.path,
+		    "be removed live (crapvpn down %s, then up)", subject, tc.path,
 		    tc.dev);
 	if (((cfg.given & CV_BIT(CV_MODE)) && cfg.mode == CRAPVPN_MODE_L2) != l.l2)
 		die("%s: %s says mode %s, the device is %s; the mode is set "
-		    "when a device is created (crapvpn down %s, then up)", what,
+		    "when a device is created (crapvpn down %s, then up)", subject,
 		    tc.path, l.l2 ? "l3" : "l2", l.l2 ? "l2" : "l3", tc.dev);
 	if (!cfg.peer_port)
 		cfg.peer_port = CRAPVPN_DEFAULT_PORT;
@@ -495,14 +492,10 @@ int cmd_up(const char *cmd, int argc, char **argv)
 		cfg.given |= CV_BIT(CV_LOCAL);
 	if (cfg.mtu && cfg.mtu != l.mtu)
 		cfg.given |= CV_BIT(CV_MTU);
-	nlh = link_msg(RTM_NEWLINK, 0, NULL, l.index);
-	put_crapvpn(nlh, &cfg);
-	explicit_bzero(&cfg, sizeof(cfg));
-	err = talk(nlh, NULL, NULL);
+	err = send_cfg(0, NULL, l.index);
 	if (!err && !l.up)
 		err = set_up(l.index);
-	if (err)
-		kernel_error(what, err);
+	must(subject, err);
 	if (sync_addrs(l.index, 0))
 		exit(EXIT_FAILURE);
 	printf(PROG ": %s: updated from %s\n", tc.dev, tc.path);
@@ -512,8 +505,6 @@ int cmd_up(const char *cmd, int argc, char **argv)
 int cmd_down(const char *cmd, int argc, char **argv)
 {
 	struct link l;
-	char what[64];
-	int err;
 
 	(void)argc;
 	conf_locate(cmd, argv[0]);
@@ -521,13 +512,10 @@ int cmd_down(const char *cmd, int argc, char **argv)
 	if (access(tc.path, F_OK) == 0 || errno != ENOENT)
 		conf_read();
 	explicit_bzero(&cfg, sizeof(cfg));
-	snprintf(what, sizeof(what), "down %s", tc.dev);
 	nl_open();
-	get_crapvpn_link(cmd, tc.dev, &l, 0);
+	get_crapvpn_link(&l, 0);
 	if (run_cmds("pre-down", tc.pre_down, tc.n_down))
-		fprintf(stderr, PROG ": %s: deleting it anyway\n", what);
-	err = talk(link_msg(RTM_DELLINK, 0, tc.dev, 0), NULL, NULL);
-	if (err)
-		kernel_error(what, err);
+		fprintf(stderr, PROG ": %s: deleting it anyway\n", subject);
+	must(subject, del_link(dev, 0));
 	return 0;
 }
