@@ -328,7 +328,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
 	    (int)ifa->ifa_index != d->index ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
-	    d->n == sizeof(d->a) / sizeof(d->a[0]))
+	    d->n == ARRAY_SIZE(d->a))
 		return MNL_CB_OK;
 	alen = ifa->ifa_family == AF_INET ? 4 : 16;
 	mnl_attr_for_each(at, nlh, sizeof(*ifa)) {
