@@ -53,7 +53,7 @@ static const char usage_tail[] =
 "XOR with a static key is obfuscation, not security.\n";
 
 struct cv_config cfg;
-const char *dev;		/* the device the command works on */
+const char *cmd_dev;		/* the device the command works on */
 char subject[64];		/* "CMD DEV": what its messages start with */
 static char req[16384];		/* request; may hold the key */
 static char ans[32768];		/* answers, sized for link dumps */
@@ -100,7 +100,7 @@ int help(void)
 	return 0;
 }
 
-/* Checks NAME and makes it the device of this command (dev, subject). */
+/* Checks NAME and makes it the device of this command (cmd_dev, subject). */
 void check_dev(const char *cmd, const char *name)
 {
 	const char *err = cv_check_ifname(name);
@@ -111,7 +111,7 @@ void check_dev(const char *cmd, const char *name)
 			    cmd, cv_quote(name));
 	if (err)
 		die("%s: device \"%s\": %s", cmd, cv_quote(name), err);
-	dev = name;
+	cmd_dev = name;
 	snprintf(subject, sizeof(subject), "%s %s", cmd, name);
 }
 
@@ -284,7 +284,7 @@ int send_cfg(uint16_t flags, const char *dev, int index)
 }
 
 /*
- * Creates dev from cfg; returns its index (if find, else 0), or exits
+ * Creates cmd_dev from cfg; returns its index (if find, else 0), or exits
  * saying what failed.
  */
 int create_link(int find)
@@ -292,7 +292,7 @@ int create_link(int find)
 	struct link l;
 	int err;
 
-	err = send_cfg(NLM_F_CREATE | NLM_F_EXCL, dev, 0);
+	err = send_cfg(NLM_F_CREATE | NLM_F_EXCL, cmd_dev, 0);
 	if (err == -EEXIST)
 		die("%s: a device of that name exists already", subject);
 	if (err == -EOPNOTSUPP) {
@@ -302,7 +302,7 @@ int create_link(int find)
 	must(subject, err);
 	if (!find)
 		return 0;
-	must("cannot find the new device", get_link(dev, &l, 0));
+	must("cannot find the new device", get_link(cmd_dev, &l, 0));
 	return l.index;
 }
 
@@ -465,10 +465,10 @@ int get_link(const char *dev, struct link *l, int stats)
 	return talk(nlh, get_link_cb, l);
 }
 
-/* Looks dev up; refuses a device that is missing or not a crapvpn one. */
+/* Looks cmd_dev up; exits if it is missing or not a crapvpn device. */
 void get_crapvpn_link(struct link *l, int stats)
 {
-	int err = get_link(dev, l, stats);
+	int err = get_link(cmd_dev, l, stats);
 
 	if (err == -ENODEV)
 		die("%s: no such device", subject);
@@ -529,7 +529,7 @@ static int cmd_add_set(const char *cmd, int argc, char **argv)
 		return 0;
 	}
 	get_crapvpn_link(&l, 0);
-	must(subject, send_cfg(0, dev, 0));
+	must(subject, send_cfg(0, cmd_dev, 0));
 	return 0;
 }
 
@@ -541,7 +541,7 @@ static int cmd_del(const char *cmd, int argc, char **argv)
 	check_dev(cmd, argv[0]);
 	nl_open();
 	get_crapvpn_link(&l, 0);
-	must(subject, del_link(dev, 0));
+	must(subject, del_link(cmd_dev, 0));
 	return 0;
 }
 

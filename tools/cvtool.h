@@ -39,7 +39,7 @@ struct cv_ifaddr {
 };
 
 extern struct cv_config cfg;		/* what add, set, up and -k send */
-extern const char *dev;			/* the device the command works on */
+extern const char *cmd_dev;		/* the device the command works on */
 extern char subject[64];		/* "CMD DEV": what its messages start with */
 
 void __attribute__((noreturn, format(printf, 2, 3)))

@@ -420,7 +420,7 @@ int cmd_up(const char *cmd, int argc, char **argv)
 	conf_read();
 
 	nl_open();
-	err = get_link(dev, &l, 0);
+	err = get_link(cmd_dev, &l, 0);
 	if (err != -ENODEV)
 		must(subject, err);
 	if (!err && !is_crapvpn(&l))
@@ -500,6 +500,6 @@ int cmd_down(const char *cmd, int argc, char **argv)
 	get_crapvpn_link(&l, 0);
 	if (run_cmds("pre-down", tc.pre_down, tc.n_down))
 		fprintf(stderr, PROG ": %s: deleting it anyway\n", subject);
-	must(subject, del_link(dev, 0));
+	must(subject, del_link(cmd_dev, 0));
 	return 0;
 }
