@@ -53,6 +53,8 @@ static const char usage_tail[] =
 "XOR with a static key is obfuscation, not security.\n";
 
 struct cv_config cfg;
+const char *cmd_dev;		/* the device the command works on */
+char subject[64];		/* "CMD DEV": what its messages start with */
 static char req[16384];		/* request; may hold the key */
 static char ans[32768];		/* answers, sized for link dumps */
 static struct mnl_socket *nl;
@@ -66,33 +68,17 @@ static void wipe(void)
 	explicit_bzero(ans, sizeof(ans));
 }
 
-static void __attribute__((format(printf, 1, 0)))
-vmsg(const char *fmt, va_list ap)
+/* "crapvpn: message", and for a usage error how to get help; exits. */
+void fail(int status, const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-}
-
-void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'crapvpn --help'.\n", stderr);
-	exit(EXIT_USAGE);
-}
-
-void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg(fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_FAILURE);
+	fputs(status == EXIT_USAGE ? "\nTry 'crapvpn --help'.\n" : "\n", stderr);
+	exit(status);
 }
 
 int is_help(const char *s)
@@ -114,16 +100,19 @@ int help(void)
 	return 0;
 }
 
-void check_dev(const char *cmd, const char *dev)
+/* Checks NAME and makes it the device of this command (cmd_dev, subject). */
+void check_dev(const char *cmd, const char *name)
 {
-	const char *err = cv_check_ifname(dev);
+	const char *err = cv_check_ifname(name);
 
 	/* The kernel takes "-x", but as DEV it is most likely an option. */
-	if (dev[0] == '-')
+	if (name[0] == '-')
 		usage_error("%s: \"%s\": a device name cannot start with '-'",
-			    cmd, cv_quote(dev));
+			    cmd, cv_quote(name));
 	if (err)
-		die("%s: device \"%s\": %s", cmd, cv_quote(dev), err);
+		die("%s: device \"%s\": %s", cmd, cv_quote(name), err);
+	cmd_dev = name;
+	snprintf(subject, sizeof(subject), "%s %s", cmd, name);
 }
 
 /* ---- rtnetlink -------------------------------------------------------- */
@@ -254,17 +243,18 @@ void report(const char *what, int err)
 		fprintf(stderr, PROG ": %s: %s\n", what, strerror(-err));
 }
 
-void kernel_error(const char *what, int err)
+/* Exits with the report if err is an error. */
+void must(const char *what, int err)
 {
-	report(what, err);
-	exit(EXIT_FAILURE);
+	if (err) {
+		report(what, err);
+		exit(EXIT_FAILURE);
+	}
 }
 
-void hint(int err)
+int del_link(const char *dev, int index)
 {
-	if (err == -EOPNOTSUPP)
-		fprintf(stderr, PROG ": is the crapvpn kernel module available? "
-			"Try: modprobe crapvpn\n");
+	return talk(link_msg(RTM_DELLINK, 0, dev, index), NULL, NULL);
 }
 
 /* ---- links ------------------------------------------------------------ */
@@ -275,46 +265,44 @@ static int put_attr(void *nlh, int type, const void *data, size_t len)
 	return 0;
 }
 
-void put_crapvpn(struct nlmsghdr *nlh, const struct cv_config *c)
+/* RTM_NEWLINK for DEV by name or index, with cfg's settings (then wiped). */
+int send_cfg(uint16_t flags, const char *dev, int index)
 {
+	struct nlmsghdr *nlh = link_msg(RTM_NEWLINK, flags, dev, index);
 	struct nlattr *info, *data;
 
-	if (c->given & CV_BIT(CV_MTU))
-		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
+	if (cfg.given & CV_BIT(CV_MTU))
+		mnl_attr_put_u32(nlh, IFLA_MTU, cfg.mtu);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, CRAPVPN_KIND);
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	cv_put_attrs(c, put_attr, nlh);
+	cv_put_attrs(&cfg, put_attr, nlh);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
+	explicit_bzero(&cfg, sizeof(cfg));
+	return talk(nlh, NULL, NULL);
 }
 
 /*
- * Creates DEV from cfg; returns its index (if find, else 0), or exits
+ * Creates cmd_dev from cfg; returns its index (if find, else 0), or exits
  * saying what failed.
  */
-int create_link(const char *dev, const char *what, int find)
+int create_link(int find)
 {
-	struct nlmsghdr *nlh;
 	struct link l;
 	int err;
 
-	nlh = link_msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, dev, 0);
-	put_crapvpn(nlh, &cfg);
-	explicit_bzero(&cfg, sizeof(cfg));
-	err = talk(nlh, NULL, NULL);
+	err = send_cfg(NLM_F_CREATE | NLM_F_EXCL, cmd_dev, 0);
 	if (err == -EEXIST)
-		die("%s: a device of that name exists already", what);
-	if (err) {
-		report(what, err);
-		hint(err);
-		exit(EXIT_FAILURE);
+		die("%s: a device of that name exists already", subject);
+	if (err == -EOPNOTSUPP) {
+		report(subject, err);
+		die("is the crapvpn kernel module available? Try: modprobe crapvpn");
 	}
+	must(subject, err);
 	if (!find)
 		return 0;
-	err = get_link(dev, &l, 0);
-	if (err)
-		kernel_error("cannot find the new device", err);
+	must("cannot find the new device", get_link(cmd_dev, &l, 0));
 	return l.index;
 }
 
@@ -477,23 +465,18 @@ int get_link(const char *dev, struct link *l, int stats)
 	return talk(nlh, get_link_cb, l);
 }
 
-/* Looks DEV up; refuses a device that is missing or not a crapvpn one. */
-void get_crapvpn_link(const char *cmd, const char *dev, struct link *l,
-		      int stats)
+/* Looks cmd_dev up; exits if it is missing or not a crapvpn device. */
+void get_crapvpn_link(struct link *l, int stats)
 {
-	char what[64];
-	int err;
+	int err = get_link(cmd_dev, l, stats);
 
-	snprintf(what, sizeof(what), "%s %s", cmd, dev);
-	err = get_link(dev, l, stats);
 	if (err == -ENODEV)
-		die("%s: no such device", what);
-	if (err)
-		kernel_error(what, err);
+		die("%s: no such device", subject);
+	must(subject, err);
 	if (!is_crapvpn(l) && l->kind[0])
-		die("%s: not a crapvpn device (its kind is \"%s\")", what, l->kind);
+		die("%s: not a crapvpn device (its kind is \"%s\")", subject, l->kind);
 	if (!is_crapvpn(l))
-		die("%s: not a crapvpn device", what);
+		die("%s: not a crapvpn device", subject);
 }
 
 /* ---- add, set, del, genkey -------------------------------------------- */
@@ -534,44 +517,31 @@ static void parse_options(const char *cmd, int argc, char **argv)
 
 static int cmd_add_set(const char *cmd, int argc, char **argv)
 {
-	struct nlmsghdr *nlh;
 	struct link l;
-	char what[64];
-	int err;
 
 	check_dev(cmd, argv[0]);
 	parse_options(cmd, argc - 1, argv + 1);
 	if (!strcmp(cmd, "set") && argc == 1)
 		usage_error("set: nothing to change");
-	snprintf(what, sizeof(what), "%s %s", cmd, argv[0]);
 	nl_open();
 	if (!strcmp(cmd, "add")) {
-		create_link(argv[0], what, 0);
+		create_link(0);
 		return 0;
 	}
-	get_crapvpn_link(cmd, argv[0], &l, 0);
-	nlh = link_msg(RTM_NEWLINK, 0, argv[0], 0);
-	put_crapvpn(nlh, &cfg);
-	err = talk(nlh, NULL, NULL);
-	if (err)
-		kernel_error(what, err);
+	get_crapvpn_link(&l, 0);
+	must(subject, send_cfg(0, cmd_dev, 0));
 	return 0;
 }
 
 static int cmd_del(const char *cmd, int argc, char **argv)
 {
 	struct link l;
-	char what[64];
-	int err;
 
 	(void)argc;
 	check_dev(cmd, argv[0]);
 	nl_open();
-	get_crapvpn_link(cmd, argv[0], &l, 0);
-	snprintf(what, sizeof(what), "del %s", argv[0]);
-	err = talk(link_msg(RTM_DELLINK, 0, argv[0], 0), NULL, NULL);
-	if (err)
-		kernel_error(what, err);
+	get_crapvpn_link(&l, 0);
+	must(subject, del_link(cmd_dev, 0));
 	return 0;
 }
 
@@ -589,15 +559,10 @@ static int cmd_genkey(const char *cmd, int argc, char **argv)
 			usage_error("%s: key length \"%s\": %s", cmd,
 				    cv_quote(argv[0]), err);
 	}
-	/* getrandom() returns up to 256 bytes at once without a signal. */
-	for (i = 0; i < n; ) {
-		ssize_t got = getrandom(key + i, n - i, 0);
-
-		if (got < 0 && errno != EINTR)
+	/* getentropy() gives up to 256 bytes a call. */
+	for (i = 0; i < n; i += 256)
+		if (getentropy(key + i, n - i < 256 ? n - i : 256))
 			die("cannot get random bytes: %s", strerror(errno));
-		if (got > 0)
-			i += got;
-	}
 	for (i = 0; i < n; i++)
 		printf("%02x", key[i]);
 	putchar('\n');
@@ -609,11 +574,11 @@ static int cmd_genkey(const char *cmd, int argc, char **argv)
 
 static int cmd_compat(int argc, char **argv)
 {
-	const char *ifname = NULL, *peer_host = NULL, *err;
+	const char *ifname = NULL, *peer_host = NULL, **arg, *err;
 	char b1[INET6_ADDRSTRLEN], b2[INET6_ADDRSTRLEN], b3[INET6_ADDRSTRLEN];
 	struct cv_ifaddr a = { 0 };
+	const struct cv_option *o;
 	int opt, index, rc, named;
-	char what[64];
 	struct link l;
 
 	/* getopt() would take "--long" apart letter by letter. */
@@ -624,24 +589,18 @@ static int cmd_compat(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "+:k:p:i:")) != -1) {
 		switch (opt) {
 		case 'k':
-			if (cfg.given & CV_BIT(CV_KEY))
+			rc = cv_set_option(&cfg, "key", optarg, 0, &o, &err);
+			if (rc == CV_TWICE)
 				usage_error("-k is given twice");
-			err = cv_key_from_hex(optarg, strlen(optarg), cfg.key,
-					      &cfg.key_len);
-			cv_wipe_str(optarg);
-			if (err)
+			if (rc == CV_BAD)
 				die("-k: key %s", err);
-			cfg.given |= CV_BIT(CV_KEY);
 			break;
 		case 'p':
-			if (peer_host)
-				usage_error("-p is given twice");
-			peer_host = optarg;
-			break;
 		case 'i':
-			if (ifname)
-				usage_error("-i is given twice");
-			ifname = optarg;
+			arg = opt == 'p' ? &peer_host : &ifname;
+			if (*arg)
+				usage_error("-%c is given twice", opt);
+			*arg = optarg;
 			break;
 		case ':':
 			usage_error("option -%c needs a value", optopt);
@@ -685,9 +644,9 @@ static int cmd_compat(int argc, char **argv)
 		die("device %s exists already (-i IFNAME picks another name)",
 		    ifname);
 	if (rc != -ENODEV)
-		kernel_error("cannot look for an existing device", rc);
-	snprintf(what, sizeof(what), "cannot create %s", ifname);
-	index = create_link(ifname, what, 1);
+		must("cannot look for an existing device", rc);
+	snprintf(subject, sizeof(subject), "cannot create %s", ifname);
+	index = create_link(1);
 
 	/*
 	 * Up, then LOCAL_IP peer PEER_IP: IPv6 installs the route to a
@@ -695,15 +654,15 @@ static int cmd_compat(int argc, char **argv)
 	 * up (seen on 6.1), so the address comes second.
 	 */
 	rc = set_up(index);
-	snprintf(what, sizeof(what), "cannot set %s up", ifname);
+	snprintf(subject, sizeof(subject), "cannot set %s up", ifname);
 	if (!rc) {
 		rc = addr_msg(RTM_NEWADDR, index, &a);
-		snprintf(what, sizeof(what), "cannot add the address to %s", ifname);
+		snprintf(subject, sizeof(subject), "cannot add the address to %s", ifname);
 	}
 	if (rc) {
 		/* Leave nothing half made behind: a retry must not find it. */
-		report(what, rc);
-		talk(link_msg(RTM_DELLINK, 0, NULL, index), NULL, NULL);
+		report(subject, rc);
+		del_link(NULL, index);
 		exit(EXIT_FAILURE);
 	}
 	named = strcmp(peer_host, b3) != 0;	/* a name: its address too */
@@ -756,10 +715,10 @@ int main(int argc, char **argv)
 		return cmd_compat(argc, argv);
 	if (cmd[0] == '-')
 		usage_error("unknown option \"%s\"", cv_quote(cmd));
-	for (c = commands; c < commands + sizeof(commands) / sizeof(*c); c++)
+	for (c = commands; c < commands + ARRAY_SIZE(commands); c++)
 		if (!strcmp(cmd, c->name) || (c->alias && !strcmp(cmd, c->alias)))
 			break;
-	if (c == commands + sizeof(commands) / sizeof(*c))
+	if (c == commands + ARRAY_SIZE(commands))
 		usage_error("unknown command \"%s\"", cv_quote(cmd));
 	argc -= 2;
 	argv += 2;

@@ -15,6 +15,7 @@
 
 #define PROG		"crapvpn"
 #define EXIT_USAGE	2
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* One crapvpn device as the kernel reports it. */
 struct link {
@@ -38,13 +39,16 @@ struct cv_ifaddr {
 };
 
 extern struct cv_config cfg;		/* what add, set, up and -k send */
+extern const char *cmd_dev;		/* the device the command works on */
+extern char subject[64];		/* "CMD DEV": what its messages start with */
 
-void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...);
-void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...);
+void __attribute__((noreturn, format(printf, 2, 3)))
+fail(int status, const char *fmt, ...);
+#define usage_error(...)	fail(EXIT_USAGE, __VA_ARGS__)
+#define die(...)		fail(EXIT_FAILURE, __VA_ARGS__)
 int is_help(const char *s);
 int help(void);
-void check_dev(const char *cmd, const char *dev);
+void check_dev(const char *cmd, const char *name);
 
 void nl_open(void);
 struct nlmsghdr *new_msg(uint16_t type, uint16_t flags);
@@ -52,18 +56,17 @@ struct nlmsghdr *link_msg(uint16_t type, uint16_t flags, const char *dev,
 			  int index);
 int talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 void report(const char *what, int err);
-void __attribute__((noreturn)) kernel_error(const char *what, int err);
-void hint(int err);
+void must(const char *what, int err);
 
-void put_crapvpn(struct nlmsghdr *nlh, const struct cv_config *c);
-int create_link(const char *dev, const char *what, int find);
+int send_cfg(uint16_t flags, const char *dev, int index);
+int del_link(const char *dev, int index);
+int create_link(int find);
 int set_up(int index);
 int addr_msg(uint16_t type, int index, const struct cv_ifaddr *a);
 void parse_link(const struct nlmsghdr *nlh, struct link *l);
 int is_crapvpn(const struct link *l);
 int get_link(const char *dev, struct link *l, int stats);
-void get_crapvpn_link(const char *cmd, const char *dev, struct link *l,
-		      int stats);
+void get_crapvpn_link(struct link *l, int stats);
 
 int cmd_show(const char *cmd, int argc, char **argv);
 int cmd_up(const char *cmd, int argc, char **argv);

@@ -21,6 +21,8 @@
 
 #include "cvtool.h"
 
+static int json, shown;		/* --json; how many devices shown */
+
 /* The ETH_SS_STATS counters of a device, as ethtool -S shows them. */
 struct counters {
 	unsigned int n;
@@ -134,7 +136,7 @@ static const char *operstate_name(uint8_t st, char *buf, size_t len)
 		"TESTING", "DORMANT", "UP",
 	};
 
-	if (st < sizeof(names) / sizeof(names[0]))
+	if (st < ARRAY_SIZE(names))
 		return names[st];
 	snprintf(buf, len, "%#x", st);
 	return buf;
@@ -171,7 +173,7 @@ static const char *human_bytes(uint64_t n, char *buf, size_t len)
  * One setting, as text (" word value") or JSON (,"key":value); as ip(8)
  * does, a value the kernel did not report is left out.
  */
-static void put_str(int json, const char *key, const char *word, const char *v)
+static void put_str(const char *key, const char *word, const char *v)
 {
 	if (json)
 		printf(",\"%s\":\"%s\"", key, v);
@@ -179,8 +181,7 @@ static void put_str(int json, const char *key, const char *word, const char *v)
 		printf(" %s %s", word, v);
 }
 
-static void put_uint(int json, const char *key, const char *word, int has,
-		     unsigned int v)
+static void put_uint(const char *key, const char *word, int has, unsigned int v)
 {
 	if (has && json)
 		printf(",\"%s\":%u", key, v);
@@ -188,40 +189,39 @@ static void put_uint(int json, const char *key, const char *word, int has,
 		printf(" %s %u", word, v);
 }
 
-/* A device: two lines of text, or a JSON object (after a comma if !first). */
-static void print_link(const struct link *l, const struct counters *c,
-		       int json, int first)
+/* A device: two lines of text, or a JSON object (after a comma if shown). */
+static void print_link(const struct link *l, const struct counters *c)
 {
 	const struct rtnl_link_stats64 *s = &l->stats;
 	char buf[INET6_ADDRSTRLEN], b2[32];
 	unsigned int i, k;
 
 	if (json) {
-		printf("%s{\"ifname\":", first ? "" : ",");
+		printf("%s{\"ifname\":", shown ? "," : "");
 		json_str(l->name);
 		printf(",\"ifindex\":%d", l->index);
 	} else {
 		printf("%s:", l->name);
 	}
 	if (l->has_operstate)
-		put_str(json, "state", "state",
+		put_str("state", "state",
 			operstate_name(l->operstate, buf, sizeof(buf)));
-	put_uint(json, "mtu", "mtu", l->has_mtu, l->mtu);
+	put_uint("mtu", "mtu", l->has_mtu, l->mtu);
 	if (!json)
 		printf("\n   ");
 	if (l->l2)	/* as ip says it: layer 3, the default, unsaid */
-		put_str(json, "mode", "mode", "l2");
+		put_str("mode", "mode", "l2");
 	if (l->peer.family)
-		put_str(json, "peer", "peer", cv_addr_str(&l->peer, buf, sizeof(buf)));
-	put_uint(json, "peer_port", "peer-port", l->peer_port != 0, l->peer_port);
-	put_uint(json, "port", "port", l->port != 0, l->port);
-	put_uint(json, "shared", "shared", l->port_devs > 1, l->port_devs);
+		put_str("peer", "peer", cv_addr_str(&l->peer, buf, sizeof(buf)));
+	put_uint("peer_port", "peer-port", l->peer_port != 0, l->peer_port);
+	put_uint("port", "port", l->port != 0, l->port);
+	put_uint("shared", "shared", l->port_devs > 1, l->port_devs);
 	if (l->local.family)
-		put_str(json, "local", "local",
+		put_str("local", "local",
 			cv_addr_str(&l->local, buf, sizeof(buf)));
 	else if (l->has_key_len && !json)	/* configured, bound to no address */
-		put_str(json, "local", "local", "any");
-	put_uint(json, "key_len", "key-len", l->has_key_len, l->key_len);
+		put_str("local", "local", "any");
+	put_uint("key_len", "key-len", l->has_key_len, l->key_len);
 
 	if (json) {
 		if (l->has_stats) {
@@ -263,36 +263,32 @@ static void print_link(const struct link *l, const struct counters *c,
 		printf("\n");
 }
 
-struct show_state {
-	int json, count;
-};
-
 /* Prints one device, with its drop counters when they can be read. */
-static void show_link(const struct link *l, struct show_state *st)
+static void show_link(const struct link *l)
 {
 	struct counters c;
 
 	get_counters(l->name, &c);
-	print_link(l, &c, st->json, st->count == 0);
+	print_link(l, &c);
 	free(c.names);
 	free(c.val);
-	st->count++;
+	shown++;
 }
 
 static int show_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct link l;
 
+	(void)data;
 	parse_link(nlh, &l);
 	if (is_crapvpn(&l))
-		show_link(&l, data);
+		show_link(&l);
 	return MNL_CB_OK;
 }
 
 int cmd_show(const char *cmd, int argc, char **argv)
 {
-	struct show_state st = { 0 };
-	const char *dev = NULL;
+	const char *name = NULL;
 	struct link l;
 	int i, err = 0;
 
@@ -300,33 +296,32 @@ int cmd_show(const char *cmd, int argc, char **argv)
 		if (is_help(argv[i]))
 			return help();
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
-			st.json = 1;
+			json = 1;
 		else if (argv[i][0] == '-')
 			usage_error("%s: unknown option \"%s\"", cmd,
 				    cv_quote(argv[i]));
-		else if (dev)
+		else if (name)
 			usage_error("%s: unexpected argument \"%s\"", cmd,
 				    cv_quote(argv[i]));
 		else
-			dev = argv[i];
+			name = argv[i];
 	}
-	if (dev)
-		check_dev(cmd, dev);
+	if (name)
+		check_dev(cmd, name);
 	/* Device names in UTF-8 for JSON (or, without it, in ASCII). */
 	setlocale(LC_CTYPE, "C.UTF-8");
 
 	nl_open();
-	if (dev)
-		get_crapvpn_link(cmd, dev, &l, 1);
-	if (st.json)
+	if (name)
+		get_crapvpn_link(&l, 1);
+	if (json)
 		putchar('[');
-	if (dev)
-		show_link(&l, &st);
+	if (name)
+		show_link(&l);
 	else
-		err = talk(link_msg(RTM_GETLINK, NLM_F_DUMP, NULL, 0), show_cb, &st);
-	if (st.json)
+		err = talk(link_msg(RTM_GETLINK, NLM_F_DUMP, NULL, 0), show_cb, NULL);
+	if (json)
 		puts("]");
-	if (err)
-		kernel_error(cmd, err);
+	must(cmd, err);
 	return 0;
 }

@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,7 @@
 #define CONF_MAX_CMDS	16
 
 static struct tunnel_conf {
-	char path[4096], dev[IFNAMSIZ];
+	char path[4096], dev[IFNAMSIZ], at[16];	/* at: ":LINE" being read */
 	struct cv_ifaddr addr[CONF_MAX_ADDRS];
 	unsigned int n_addr, n_up, n_down;
 	char *post_up[CONF_MAX_CMDS], *pre_down[CONF_MAX_CMDS];
@@ -42,41 +41,28 @@ static void conf_wipe(void)
 		explicit_bzero(conf_line, conf_cap);
 }
 
-static void __attribute__((noreturn, format(printf, 2, 3)))
-conf_error(unsigned int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (line)
-		fprintf(stderr, PROG ": %s:%u: ", tc.path, line);
-	else
-		fprintf(stderr, PROG ": %s: ", tc.path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_FAILURE);
-}
+/* "crapvpn: FILE:LINE: message" (FILE alone outside a line); exits. */
+#define conf_error(fmt, ...)	die("%s%s: " fmt, tc.path, tc.at, ##__VA_ARGS__)
 
 /*
  * Whether fd is owned by someone other than root (or whoever runs crapvpn,
  * e.g. a test as a user) or has one of the mode bits in mask set.
  */
-static int not_roots(int fd, mode_t mask, struct stat *st, unsigned int line)
+static int not_roots(int fd, mode_t mask, struct stat *st)
 {
 	if (fstat(fd, st))
-		conf_error(line, "cannot stat: %s", strerror(errno));
+		conf_error("cannot stat: %s", strerror(errno));
 	return (st->st_uid != 0 && st->st_uid != geteuid()) ||
 	       (st->st_mode & mask);
 }
 
 /* A file that holds a key must be readable by root only. */
-static void check_private(int fd, const char *what, unsigned int line)
+static void check_private(int fd, const char *what)
 {
 	struct stat st;
 
-	if (not_roots(fd, 0044, &st, line))
-		conf_error(line, "%s holds a key but not only root can read it "
+	if (not_roots(fd, 0044, &st))
+		conf_error("%s holds a key but not only root can read it "
 			   "(owner uid %u, mode %04o): chown root and chmod 600 it",
 			   what, (unsigned int)st.st_uid,
 			   (unsigned int)(st.st_mode & 07777));
@@ -123,13 +109,16 @@ static const char *parse_conf_addr(char *v, struct cv_ifaddr *a)
 	return NULL;
 }
 
+static int cv_addr_eq(const struct cv_addr *x, const struct cv_addr *y)
+{
+	return x->family == y->family &&
+	       (!x->family || !memcmp(&x->v6, &y->v6, cv_addr_len(x)));
+}
+
 static int conf_addr_eq(const struct cv_ifaddr *x, const struct cv_ifaddr *y)
 {
-	return x->plen == y->plen && x->local.family == y->local.family &&
-	       x->peer.family == y->peer.family &&
-	       !memcmp(&x->local.v6, &y->local.v6, cv_addr_len(&x->local)) &&
-	       (!x->peer.family ||
-		!memcmp(&x->peer.v6, &y->peer.v6, cv_addr_len(&x->peer)));
+	return x->plen == y->plen && cv_addr_eq(&x->local, &y->local) &&
+	       cv_addr_eq(&x->peer, &y->peer);
 }
 
 /* Whether a is one of the n addresses of set. */
@@ -169,14 +158,14 @@ static void conf_locate(const char *cmd, const char *arg)
 }
 
 /* A key file must be as private as a file with a key in it. */
-static void conf_key_file(const char *path, unsigned int line)
+static void conf_key_file(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		conf_error(line, "key-file: cannot open %s: %s", cv_quote(path),
+		conf_error("key-file: cannot open %s: %s", cv_quote(path),
 			   strerror(errno));
-	check_private(fd, "the key file", line);
+	check_private(fd, "the key file");
 	close(fd);
 }
 
@@ -197,28 +186,28 @@ static void conf_read(void)
 
 	fd = open(tc.path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		conf_error(0, "cannot open: %s", strerror(errno));
+		conf_error("cannot open: %s", strerror(errno));
 	/* Its commands run as root: only root may change it. */
-	if (not_roots(fd, 0022, &st, 0))
-		conf_error(0, "only root may write it (owner uid %u, mode %04o): "
+	if (not_roots(fd, 0022, &st))
+		conf_error("only root may write it (owner uid %u, mode %04o): "
 			   "chown root and chmod go-w it", (unsigned int)st.st_uid,
 			   (unsigned int)(st.st_mode & 07777));
 	f = fdopen(fd, "r");
 	if (!f)
-		conf_error(0, "cannot read: %s", strerror(errno));
+		conf_error("cannot read: %s", strerror(errno));
 	atexit(conf_wipe);
 	setvbuf(f, conf_iobuf, _IOFBF, sizeof(conf_iobuf));
 	while ((len = getline(&conf_line, &conf_cap, f)) >= 0) {
-		line++;
+		snprintf(tc.at, sizeof(tc.at), ":%u", ++line);
 		if (memchr(conf_line, '\0', len))
-			conf_error(line, "a NUL byte: not a text file");
+			conf_error("a NUL byte: not a text file");
 		for (k = conf_line; isspace((unsigned char)*k); k++)
 			;
 		if (!*k || *k == '#')
 			continue;
 		v = strchr(k, '=');
 		if (!v)
-			conf_error(line, "expected NAME = VALUE");
+			conf_error("expected NAME = VALUE");
 		for (e = v; e > k && isspace((unsigned char)e[-1]); e--)
 			;
 		*e = '\0';
@@ -229,15 +218,15 @@ static void conf_read(void)
 		*e = '\0';
 		if (!strcmp(k, "address")) {
 			if (!*v)
-				conf_error(line, "%s: no value", k);
+				conf_error("%s: no value", k);
 			if (tc.n_addr == CONF_MAX_ADDRS)
-				conf_error(line, "more than %d addresses",
+				conf_error("more than %d addresses",
 					   CONF_MAX_ADDRS);
 			err = parse_conf_addr(v, &tc.addr[tc.n_addr]);
 			if (err)
-				conf_error(line, "address: %s", err);
+				conf_error("address: %s", err);
 			if (has_addr(tc.addr, tc.n_addr, &tc.addr[tc.n_addr]))
-				conf_error(line, "address given twice");
+				conf_error("address given twice");
 			tc.n_addr++;
 			continue;
 		}
@@ -246,43 +235,44 @@ static void conf_read(void)
 			unsigned int *n = up ? &tc.n_up : &tc.n_down;
 
 			if (!*v)
-				conf_error(line, "%s: no value", k);
+				conf_error("%s: no value", k);
 			if (*n == CONF_MAX_CMDS)
-				conf_error(line, "more than %d %s commands",
+				conf_error("more than %d %s commands",
 					   CONF_MAX_CMDS, k);
 			(up ? tc.post_up : tc.pre_down)[(*n)++] = strdup(v);
 			continue;
 		}
 		switch (cv_set_option(&cfg, k, *v ? v : NULL, 0, &o, &err)) {
 		case CV_UNKNOWN:
-			conf_error(line, "unknown setting \"%s\"", cv_quote(k));
+			conf_error("unknown setting \"%s\"", cv_quote(k));
 		case CV_NO_VALUE:
-			conf_error(line, "%s: no value", k);
+			conf_error("%s: no value", k);
 		case CV_TWICE:
 			if (o->id == CV_KEY)
-				conf_error(line, "the key is given twice (line %u)",
+				conf_error("the key is given twice (line %u)",
 					   key_line);
-			conf_error(line, "%s is given twice", k);
+			conf_error("%s is given twice", k);
 		case CV_BAD:
 			if (o->flags & CV_SECRET)
-				conf_error(line, "%s: %s", k, err);
-			conf_error(line, "%s \"%s\": %s", k, cv_quote(v), err);
+				conf_error("%s: %s", k, err);
+			conf_error("%s \"%s\": %s", k, cv_quote(v), err);
 		}
 		if (o->kind == CV_T_HEX)
-			check_private(fd, "the file", line);
+			check_private(fd, "the file");
 		if (o->kind == CV_T_FILE)
-			conf_key_file(v, line);
+			conf_key_file(v);
 		if (o->id == CV_KEY)
 			key_line = line;
 	}
+	tc.at[0] = '\0';
 	if (ferror(f))
-		conf_error(0, "cannot read: %s", strerror(errno));
+		conf_error("cannot read: %s", strerror(errno));
 	fclose(f);
 	conf_wipe();
 	if (!(cfg.given & CV_BIT(CV_KEY)))
-		conf_error(0, "no key (key-file = FILE, or key = HEX)");
+		conf_error("no key (key-file = FILE, or key = HEX)");
 	if (cv_families_differ(&cfg))
-		conf_error(0, "local and peer are of different address families");
+		conf_error("local and peer are of different address families");
 }
 
 /* Runs the commands with /bin/sh -c, %i replaced by the device name. */
@@ -338,7 +328,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
 	    (int)ifa->ifa_index != d->index ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
-	    d->n == sizeof(d->a) / sizeof(d->a[0]))
+	    d->n == ARRAY_SIZE(d->a))
 		return MNL_CB_OK;
 	alen = ifa->ifa_family == AF_INET ? 4 : 16;
 	mnl_attr_for_each(at, nlh, sizeof(*ifa)) {
@@ -420,44 +410,35 @@ static int sync_addrs(int index, int fresh)
 	return 0;
 }
 
-static int cv_addr_eq(const struct cv_addr *x, const struct cv_addr *y)
-{
-	return x->family == y->family &&
-	       (!x->family || !memcmp(&x->v6, &y->v6, cv_addr_len(x)));
-}
-
 int cmd_up(const char *cmd, int argc, char **argv)
 {
-	struct nlmsghdr *nlh;
 	struct link l;
-	char what[64];
 	int err, index;
 
 	(void)argc;
 	conf_locate(cmd, argv[0]);
 	conf_read();
-	snprintf(what, sizeof(what), "up %s", tc.dev);
 
 	nl_open();
-	err = get_link(tc.dev, &l, 0);
-	if (err && err != -ENODEV)
-		kernel_error(what, err);
+	err = get_link(cmd_dev, &l, 0);
+	if (err != -ENODEV)
+		must(subject, err);
 	if (!err && !is_crapvpn(&l))
 		die("%s: a device of that name exists and is not a "
-		    "crapvpn device", what);
+		    "crapvpn device", subject);
 	if (err) {
-		index = create_link(tc.dev, what, 1);
+		index = create_link(1);
 		/* Up first: IPv6 routes a point-to-point peer only then. */
 		err = set_up(index);
 		if (err)
-			report(what, err);
+			report(subject, err);
 		if (!err)
 			err = sync_addrs(index, 1);
 		if (!err && run_cmds("post-up", tc.post_up, tc.n_up))
 			err = -1;
 		if (err) {
 			/* Leave nothing half made behind. */
-			talk(link_msg(RTM_DELLINK, 0, NULL, index), NULL, NULL);
+			del_link(NULL, index);
 			exit(EXIT_FAILURE);
 		}
 		printf(PROG ": %s: created from %s, up\n", tc.dev, tc.path);
@@ -472,11 +453,11 @@ int cmd_up(const char *cmd, int argc, char **argv)
 	 */
 	if (l.peer.family && !cfg.peer.family)
 		die("%s: the device has a peer and %s has none; a peer cannot "
-		    "be removed live (crapvpn down %s, then up)", what, tc.path,
+		    "be removed live (crapvpn down %s, then up)", subject, tc.path,
 		    tc.dev);
 	if (((cfg.given & CV_BIT(CV_MODE)) && cfg.mode == CRAPVPN_MODE_L2) != l.l2)
 		die("%s: %s says mode %s, the device is %s; the mode is set "
-		    "when a device is created (crapvpn down %s, then up)", what,
+		    "when a device is created (crapvpn down %s, then up)", subject,
 		    tc.path, l.l2 ? "l3" : "l2", l.l2 ? "l2" : "l3", tc.dev);
 	if (!cfg.peer_port)
 		cfg.peer_port = CRAPVPN_DEFAULT_PORT;
@@ -495,14 +476,10 @@ int cmd_up(const char *cmd, int argc, char **argv)
 		cfg.given |= CV_BIT(CV_LOCAL);
 	if (cfg.mtu && cfg.mtu != l.mtu)
 		cfg.given |= CV_BIT(CV_MTU);
-	nlh = link_msg(RTM_NEWLINK, 0, NULL, l.index);
-	put_crapvpn(nlh, &cfg);
-	explicit_bzero(&cfg, sizeof(cfg));
-	err = talk(nlh, NULL, NULL);
+	err = send_cfg(0, NULL, l.index);
 	if (!err && !l.up)
 		err = set_up(l.index);
-	if (err)
-		kernel_error(what, err);
+	must(subject, err);
 	if (sync_addrs(l.index, 0))
 		exit(EXIT_FAILURE);
 	printf(PROG ": %s: updated from %s\n", tc.dev, tc.path);
@@ -512,8 +489,6 @@ int cmd_up(const char *cmd, int argc, char **argv)
 int cmd_down(const char *cmd, int argc, char **argv)
 {
 	struct link l;
-	char what[64];
-	int err;
 
 	(void)argc;
 	conf_locate(cmd, argv[0]);
@@ -521,13 +496,10 @@ int cmd_down(const char *cmd, int argc, char **argv)
 	if (access(tc.path, F_OK) == 0 || errno != ENOENT)
 		conf_read();
 	explicit_bzero(&cfg, sizeof(cfg));
-	snprintf(what, sizeof(what), "down %s", tc.dev);
 	nl_open();
-	get_crapvpn_link(cmd, tc.dev, &l, 0);
+	get_crapvpn_link(&l, 0);
 	if (run_cmds("pre-down", tc.pre_down, tc.n_down))
-		fprintf(stderr, PROG ": %s: deleting it anyway\n", what);
-	err = talk(link_msg(RTM_DELLINK, 0, tc.dev, 0), NULL, NULL);
-	if (err)
-		kernel_error(what, err);
+		fprintf(stderr, PROG ": %s: deleting it anyway\n", subject);
+	must(subject, del_link(cmd_dev, 0));
 	return 0;
 }
