@@ -19,6 +19,8 @@ tmp=$(mktemp -d)
 pids=()
 # shellcheck source=tests/lib/tap.sh
 . "$here/../lib/tap.sh"
+# shellcheck source=tests/lib/veth.sh
+. "$here/../lib/veth.sh"
 tap_init
 
 cleanup() {
@@ -41,14 +43,8 @@ wait_up() {	# wait_up NS: until its crap0 is up, at most 5 s
 # run_case NAME FLAGS UNDERLAY_A UNDERLAY_B PREFIXLEN TUNNEL_NET
 run_case() {
 	local name=$1 flags=$2 ua=$3 ub=$4 plen=$5 net=$6 rc
-	ip netns add $a && ip netns add $b || { fail "$name: netns"; return; }
-	ip link add va netns $a type veth peer name vb netns $b
-	ip -n $a link set lo up; ip -n $b link set lo up
-	# nodad: an IPv6 address is usable at once, not after duplicate detection.
-	local nodad=; [ -n "$flags" ] && nodad=nodad
-	ip -n $a addr add "$ua/$plen" dev va $nodad
-	ip -n $b addr add "$ub/$plen" dev vb $nodad
-	ip -n $a link set va up; ip -n $b link set vb up
+	veth_pair $a $b "$ua" "$ub" "$plen" ${flags:+nodad} ||
+		{ fail "$name: namespaces joined by veth"; return; }
 
 	# Each peer sends to the other's underlay address.
 	ip netns exec $a $peer $flags -k $key -p "$ub" "$net.1" "$net.2" \

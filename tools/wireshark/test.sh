@@ -45,6 +45,8 @@ TSHARK=${TSHARK:-tshark}
 # ok, fail and skip: tests/lib/tap.sh's (a results file of our own).
 # shellcheck source=tests/lib/tap.sh
 . "$HERE/../../tests/lib/tap.sh"
+# shellcheck source=tests/lib/veth.sh
+. "$HERE/../../tests/lib/veth.sh"
 tap_init
 finish() {
 	tap_summary
@@ -213,13 +215,8 @@ done <"$DIR/cases"
 live() {	# live NAME PEERFLAGS UA UB PLEN
 	local name=$1 flags=$2 ua=$3 ub=$4 plen=$5 a=cvwsA$$ b=cvwsB$$
 	local pcap=$DIR/live-$name.pcap key=0123456789abcdef99 pids=() out
-	ip netns add $a && ip netns add $b || { fail "$name: netns"; return; }
-	ip link add va netns $a type veth peer name vb netns $b
-	ip -n $a link set lo up; ip -n $b link set lo up
-	local nodad=; [ -n "$flags" ] && nodad=nodad
-	ip -n $a addr add "$ua/$plen" dev va $nodad
-	ip -n $b addr add "$ub/$plen" dev vb $nodad
-	ip -n $a link set va up; ip -n $b link set vb up
+	veth_pair $a $b "$ua" "$ub" "$plen" ${flags:+nodad} ||
+		{ fail "$name: namespaces joined by veth"; return; }
 	ip netns exec $a tcpdump -q -U -i va -w "$pcap" udp 2>"$DIR/tcpdump.err" &
 	pids+=($!)
 	for _ in $(seq 50); do	# until it listens, at most 5 s

@@ -19,77 +19,79 @@ import sys
 import time
 
 
-def put(path, n, h, state):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d %s %s\n" % (n, h.hexdigest(), state))
-    os.replace(tmp, path)
+class Status:
+    """The bytes so far and their SHA-256, written to a STATUS file."""
+
+    def __init__(self, path):
+        self.path, self.n, self.h, self.last = path, 0, hashlib.sha256(), 0
+
+    def put(self, state):
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d %s %s\n" % (self.n, self.h.hexdigest(), state))
+        os.replace(tmp, self.path)
+
+    def add(self, b):
+        """Counts B; says "running" at most every 0.2 s."""
+        self.h.update(b)
+        self.n += len(b)
+        now = time.monotonic()
+        if now - self.last > 0.2:
+            self.put("running")
+            self.last = now
 
 
 def recv(args):
-    h = hashlib.sha256()
-    n = 0
+    st = Status(args.status)
     family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
     ls = socket.socket(family, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((args.bind, args.port))
     ls.listen(1)
-    put(args.status, 0, h, "listening")
+    st.put("listening")
     c, _ = ls.accept()
-    last = 0
     try:
         while True:
             b = c.recv(65536)
             if not b:
                 break
-            h.update(b)
-            n += len(b)
-            now = time.monotonic()
-            if now - last > 0.2:
-                put(args.status, n, h, "running")
-                last = now
+            st.add(b)
     except OSError as e:
-        put(args.status, n, h, "error: %s" % e)
+        st.put("error: %s" % e)
         return 1
-    put(args.status, n, h, "done")
+    st.put("done")
     return 0
 
 
 def send(args):
-    h = hashlib.sha256()
-    n = 0
+    st = Status(args.status)
     rng = random.Random(args.seed)
     block = rng.randbytes(1 << 20)
     try:
         s = socket.create_connection((args.host, args.port), timeout=60)
         s.settimeout(args.timeout)
         t0 = time.monotonic()
-        last = 0
         chunk = 16384
-        while not os.path.exists(args.stop) and (not args.max or n < args.max):
+        while not os.path.exists(args.stop) and \
+                (not args.max or st.n < args.max):
             if args.rate:
-                ahead = n / args.rate - (time.monotonic() - t0)
+                ahead = st.n / args.rate - (time.monotonic() - t0)
                 if ahead > 0:
                     time.sleep(min(ahead, 0.1))
                     continue
-            off = n % len(block)
+            off = st.n % len(block)
             b = block[off:off + chunk]
             s.sendall(b)
-            h.update(b)
-            n += len(b)
-            now = time.monotonic()
-            if now - last > 0.2:
-                put(args.status, n, h, "running")
-                last = now
+            st.add(b)
         s.shutdown(socket.SHUT_WR)
         s.settimeout(args.timeout)
         while s.recv(4096):
             pass
         s.close()
     except OSError as e:
-        put(args.status, n, h, "error: %s" % e)
+        st.put("error: %s" % e)
         return 1
-    put(args.status, n, h, "done")
+    st.put("done")
     return 0
 
 
