@@ -15,7 +15,8 @@
 # crapvpn-rps (see below).
 # Each tunnel's MTU fills a 1500-byte underlay packet (1500 minus its own
 # overhead), so every path sends the same packets on the veth.
-# Measured, in this order: ping RTT (idle), TCP one stream a->b and b->a,
+# Measured, in this order: ping RTT (idle), TCP one stream a->b (and ping
+# RTT meanwhile: latency under load) and b->a,
 # TCP 4 streams a->b, UDP 64-byte datagrams a->b as fast as the sender can
 # (packets per second that reach the receiver). One line per figure goes to
 # $VM_OUT/results.tsv: PATH METRIC VALUE ("NA" when a run failed), and the
@@ -30,6 +31,8 @@
 # receiving end's work, which veth hands to that CPU's backlog, and the
 # other CPU only runs the receiving program. BENCH_KEY_LEN (default 16)
 # is the key's length in bytes, for crapvpn and the userspace peer.
+# BENCH_QUEUE=RATE puts a bottleneck with a queue on the underlay: tbf at
+# RATE on both veth ends, fq_codel as its queue.
 # BENCH_PERF=1 also records a system-wide perf profile of one crapvpn TCP
 # stream (perf-*.txt). TCG has no PMU, so it samples cpu-clock; the samples
 # go to $VM_OUT/perf.data and the kernel's symbols to $VM_OUT/kallsyms, for
@@ -53,6 +56,7 @@ KEY=
 for ((i = 0; i < ${BENCH_KEY_LEN:-16}; i++)); do
 	KEY+=$(printf %02x $((i * 17 % 256)))
 done
+METRICS="rtt_ms tcp1_ab rtt_load_ms tcp1_ba tcp4_ab udp64_pps"
 US_PIDS=()
 # What each namespace's programs run under: taskset with BENCH_SPLIT=1.
 PIN_A=() PIN_B=()
@@ -209,24 +213,34 @@ counters_end() {	# counters_end PATH
 	put "$1" tcp_retrans "$retrans"
 }
 
+# ping_avg PING-ARGS...: the average RTT in ms of pings from a to b.
+ping_avg() {
+	n a ping -q -W 2 "$@" "$IB" |
+		sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p'
+}
+
 measure() {	# measure PATH
 	local p=$1 rtt mbit='.end.sum_received.bits_per_second / 1e6'
 
 	# The first packets of a fresh path may wait for neighbours, handshakes.
 	if ! within 30 n a ping -c 1 -W 1 "$IB"; then
 		note "$p: $IB does not answer, skipped"
-		for m in rtt_ms tcp1_ab tcp1_ba tcp4_ab udp64_pps; do put "$p" $m; done
+		for m in $METRICS; do put "$p" $m; done
 		return
 	fi
-	rtt=$(n a ping -q -c 50 -i 0.05 -W 2 "$IB" |
-		sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p')
-	put "$p" rtt_ms "$rtt"
+	put "$p" rtt_ms "$(ping_avg -c 50 -i 0.05)"
 
 	ip netns exec b "${PIN_B[@]}" iperf3 -s -D -I "$CV_TMP/iperf3.pid" \
 		>/dev/null 2>&1
 	within 20 n a bash -c "echo >/dev/tcp/$IB/5201"
 	counters_start
+	# Pings while the stream runs, five a second from its second second
+	# to its last.
+	(sleep 1; ping_avg -c $((T > 1 ? T * 5 - 5 : 1)) -i 0.2 \
+		>"$CV_TMP/rtt-load") &
 	put "$p" tcp1_ab "$(iperf "$mbit")"
+	wait $!
+	put "$p" rtt_load_ms "$(cat "$CV_TMP/rtt-load")"
 	put "$p" tcp1_ba "$(iperf "$mbit" -R)"
 	put "$p" tcp4_ab "$(iperf "$mbit" -P 4)"
 	counters_end "$p"
@@ -279,6 +293,15 @@ if [ "${BENCH_SPLIT:-0}" = 1 ]; then
 	PIN_A=(taskset -c 0) PIN_B=(taskset -c 1)
 	veth_mode+="; a on CPU 0, b on CPU 1 (taskset, RPS)"
 fi
+if [ -n "${BENCH_QUEUE:-}" ]; then
+	for ns in a b; do
+		dev=v$ns
+		n $ns tc qdisc add dev $dev root handle 1: tbf rate "$BENCH_QUEUE" \
+			burst 32kb latency 100ms &&
+		n $ns tc qdisc add dev $dev parent 1:1 fq_codel || exit 1
+	done
+	veth_mode+="; each end sends through tbf rate $BENCH_QUEUE, fq_codel below it"
+fi
 {
 	echo "kernel $(uname -r), $(nproc) CPUs, iperf3 -t $T, $ROUNDS round(s)"
 	echo "key (crapvpn, userspace): $((${#KEY} / 2)) bytes"
@@ -296,9 +319,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			measure "$p"
 		else
 			note "$p: setup failed"
-			for m in rtt_ms tcp1_ab tcp1_ba tcp4_ab udp64_pps; do
-				put "$p" $m
-			done
+			for m in $METRICS; do put "$p" $m; done
 		fi
 		case $p in
 		crapvpn*)

@@ -35,6 +35,8 @@ METRICS = {
     "tcp4_ab": ("TCP 4 a->b", "Mbit/s", True),
     "udp64_pps": ("UDP 64 B", "pkt/s", True),
     "rtt_ms": ("ping RTT", "ms avg", False),
+    # during the "TCP 1 a->b" run: the latency the path adds under load
+    "rtt_load_ms": ("ping loaded", "ms avg", False),
 }
 NOTE = ("Under QEMU TCG (no KVM), on host CPUs shared with other work, the\n"
         "absolute figures are noisy and far below real hardware: only the\n"
