@@ -128,9 +128,11 @@ tap_add_counts() { # NAME [STATUS] <OUTPUT
 		echo "fail $f"
 		while IFS= read -r why; do
 			[ $n -lt "$s" ] || break
+			[ -n "$why" ] || continue
 			echo "skip 1 $name: $why"
 			n=$((n + 1))
-		done < <(sed 1d <<<"$parsed")
+		# A here-string, not < <(...): the VM's early /dev has no /dev/fd.
+		done <<<"$(sed 1d <<<"$parsed")"
 		[ "$n" -ge "$s" ] || echo "skip $((s - n)) $name: $((s - n)) skipped (its log says why)"
 	} >>"$TAP_RESULTS"
 	printf '# %s: %s passed, %s failed, %s skipped\n' "$name" "$p" "$f" "$s"
