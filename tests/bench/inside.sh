@@ -65,17 +65,6 @@ mkdir -p "$OUT"
 
 note() { printf '# %s\n' "$*" >&2; }
 
-# within SECS CMD...: retries CMD until it succeeds, for SECS seconds of wall
-# clock (lib.sh's wait_for counts tries, and on a loaded host one try of a
-# program read over 9p can take seconds).
-within() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 put() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-NA}" >>"$RES"; }
 
 # Inner addresses of the path being measured, in a and b.
@@ -220,7 +209,7 @@ ping_avg() {
 }
 
 measure() {	# measure PATH
-	local p=$1 rtt mbit='.end.sum_received.bits_per_second / 1e6'
+	local p=$1 mbit='.end.sum_received.bits_per_second / 1e6'
 
 	# The first packets of a fresh path may wait for neighbours, handshakes.
 	if ! within 30 n a ping -c 1 -W 1 "$IB"; then

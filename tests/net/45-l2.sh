@@ -88,25 +88,27 @@ neigh_mac() {
 # broadcast: a UDP datagram from la to 10.9.0.255 reaches lb, within four
 # minutes (the underlay loses 1%, and the debug kernel is slow).
 broadcast() {
-	local pid end=$((SECONDS + 240))
+	local pid
 	rm -f "$CV_TMP/bcast"
 	bg bash -c "exec timeout 300 ip netns exec lb socat -u \
 		UDP4-RECV:9999,reuseaddr OPEN:$CV_TMP/bcast,creat"
 	pid=$!
 	# No wait for the receiver to listen: on the debug kernel one look with
-	# ss takes 15 s, and socat a minute to start. Send again every 2 s of
-	# wall clock until one datagram has arrived.
-	while [ $SECONDS -lt $end ]; do
-		n la socat -u - UDP4-DATAGRAM:10.9.0.255:9999,broadcast <<<"hello, lan"
-		sleep 2
-		if grep -q "hello, lan" "$CV_TMP/bcast" 2>/dev/null; then
-			kill "$pid" 2>/dev/null
-			return 0
-		fi
-	done
+	# ss takes 15 s, and socat a minute to start. Send again every 2 s
+	# until one datagram has arrived.
+	if within 240 broadcast_once; then
+		kill "$pid" 2>/dev/null
+		return 0
+	fi
 	kill "$pid" 2>/dev/null
 	n lb nstat -az UdpInDatagrams UdpNoPorts IpInAddrErrors IpInDiscards
 	return 1
+}
+
+broadcast_once() {
+	n la socat -u - UDP4-DATAGRAM:10.9.0.255:9999,broadcast <<<"hello, lan"
+	sleep 2
+	grep -q "hello, lan" "$CV_TMP/bcast"
 }
 
 # underlay_typed DEV: the underlay capture of DEV's datagrams all carry

@@ -198,6 +198,18 @@ wait_for() {
 	return 1
 }
 
+# within SECS CMD...: retries CMD until it succeeds, for SECS seconds of wall
+# clock. wait_for counts tries instead, and on a loaded host or the debug
+# kernel one try of a program run through ip netns exec can take seconds.
+within() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
 finish() {
 	# Keep a failed test's captures: the VM's /tmp dies with it.
 	if [ "$TAP_FAILED" != 0 ] && [ -n "${VM_OUT:-}" ] &&
