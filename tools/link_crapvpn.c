@@ -59,22 +59,25 @@ int print_color_uint(int out, int color, const char *json_key,
 
 /* ---- the plugin ------------------------------------------------------- */
 
+/* The options come from cv_options[], as crapvpn --help lists them. */
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: ip link add DEV type crapvpn [ key HEX | key-file FILE ]\n"
-		"                  [ peer ADDR ] [ peer-port PORT ] [ port PORT ]\n"
-		"                  [ local ADDR ] [ mode { l3 | l2 } ]\n"
-		"       ip link set DEV type crapvpn [ OPTIONS as above ]\n"
-		"\n"
-		"Where: HEX   := 1..4096 key bytes in hex, \"0x\" prefix allowed\n"
-		"                (through ip link, keys of up to about 900 bytes fit)\n"
-		"       FILE  := file holding the hex key, \"-\" for standard input\n"
-		"       ADDR  := IPv4 or IPv6 address or host name\n"
-		"       PORT  := UDP port 1..65535 (default 1337)\n"
-		"mode l2 carries Ethernet frames (a bridgeable device); l3, the\n"
-		"default, IP packets. The mode is set at creation only.\n"
-		"\"set\" changes only the options given. The key is never shown.\n");
+	const struct cv_option *o;
+	char word[32];
+
+	fputs("Usage: ip link add DEV type crapvpn OPTIONS\n"
+	      "       ip link set DEV type crapvpn OPTIONS   (only those given change)\n"
+	      "\n"
+	      "OPTIONS:\n", f);
+	for (o = cv_options; o->name; o++) {
+		if (o->flags & CV_NOT_IP)	/* ip has its own */
+			continue;
+		snprintf(word, sizeof(word), "%s %s", o->name, o->arg);
+		fprintf(f, "  %-16s%s\n", word, o->help);
+	}
+	fputs("\n"
+	      "A key must be given to add; through ip link, keys of up to about\n"
+	      "900 bytes fit. The key is never shown.\n", f);
 }
 
 /* arg goes through cv_quote(): it may be a key given in the wrong place. */

@@ -694,7 +694,15 @@ if [ ! -x "$IP" ] || [ ! -f "$PLUGIN_DIR/link_crapvpn.so" ]; then
 else
 	I="env IP_LIB_DIR=$PLUGIN_DIR $IP"
 	t "ip link help crapvpn" 0 'Usage: ip link add DEV type crapvpn' $I link help crapvpn
-	t "plugin help text"  0 'peer-port PORT'       $I link help crapvpn
+	t "plugin help text"  0 'peer-port N '         $I link help crapvpn
+	# Both helps list cv_options[]: the plugin all but mtu, which ip has.
+	run "$CRAPVPN" --help
+	want=$(sed -n '/^Options:/,/^$/s/^  \([a-z-]*\) .*/\1/p' <<<"$out" | grep -vx mtu)
+	run $I link help crapvpn
+	got=$(sed -n '/^OPTIONS:/,/^$/s/^  \([a-z-]*\) .*/\1/p' <<<"$out")
+	if [ -n "$want" ] && [ "$got" = "$want" ]; then ok; else
+		bad "plugin help: options \"$(echo $got)\", crapvpn --help's \"$(echo $want)\""
+	fi
 	# Errors in parse_opt come before anything is sent.
 	t "ip: bad hex"       '!0' 'crapvpn: key: not a hex string' $I link add cv9 type crapvpn key "${K}zz"
 	no "ip: bad hex" "$K"
