@@ -9,6 +9,7 @@
 
 #include <linux/netdevice.h>
 #include <net/rtnetlink.h>
+#include <net/ip_tunnels.h>
 #include <net/udp_tunnel.h>
 
 #ifdef CRAPVPN_HAVE_NET_GSO_H
@@ -64,13 +65,9 @@ crapvpn_params_link_net(const struct rtnl_newlink_params *params)
 }
 #endif
 
-/* 6.17 added IP(6)CB flags to the UDP tunnel transmit helpers. */
-#ifdef CRAPVPN_HAVE_XMIT_CB_FLAGS
-#define crapvpn_xmit4(...)	udp_tunnel_xmit_skb(__VA_ARGS__, 0)
-#define crapvpn_xmit6(...)	udp_tunnel6_xmit_skb(__VA_ARGS__, 0)
-#else
-#define crapvpn_xmit4(...)	udp_tunnel_xmit_skb(__VA_ARGS__)
-#define crapvpn_xmit6(...)	udp_tunnel6_xmit_skb(__VA_ARGS__)
+/* How deep tunnels may nest: Debian's 6.12 and 7.2 have it, 6.1 not. */
+#ifndef IP_TUNNEL_RECURSION_LIMIT
+#define IP_TUNNEL_RECURSION_LIMIT	5
 #endif
 
 /* 7.2 (and some stable kernels) take the struct sock, not the socket. */

@@ -30,6 +30,7 @@
 #include <net/gro_cells.h>
 #include <net/icmp.h>
 #include <net/inet_sock.h>
+#include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
 #include <net/ipv6.h>
@@ -77,6 +78,7 @@ enum crapvpn_drop {
 	CRAPVPN_DROP_TX_NO_ROUTE,	/* no route (or no socket) to the peer */
 	CRAPVPN_DROP_TX_LOOP,		/* route to the peer leads back here */
 	CRAPVPN_DROP_TX_NOMEM,
+	CRAPVPN_DROP_TX_XMIT,		/* the IP layer refused the datagram */
 	CRAPVPN_DROP_MAX
 };
 
@@ -97,6 +99,7 @@ static const char crapvpn_drop_names[CRAPVPN_DROP_MAX][ETH_GSTRING_LEN] = {
 	[CRAPVPN_DROP_TX_NO_ROUTE]	= "tx_drop_no_route",
 	[CRAPVPN_DROP_TX_LOOP]		= "tx_drop_loop",
 	[CRAPVPN_DROP_TX_NOMEM]		= "tx_drop_nomem",
+	[CRAPVPN_DROP_TX_XMIT]		= "tx_drop_xmit",
 };
 
 union crapvpn_addr {
@@ -995,7 +998,6 @@ static struct sk_buff *crapvpn_seal(const struct crapvpn_conf *conf,
 	 * ciphertext now: a NIC must not be offered an inner checksum.
 	 */
 	skb->encapsulation = 0;
-	skb_reset_inner_network_header(skb);	/* for tunnel tx stats */
 	crapvpn_hdr_put(skb_push(skb, CRAPVPN_HDR_LEN), len, type);
 	skb->ip_summed = CHECKSUM_NONE;
 	return skb;
@@ -1013,30 +1015,93 @@ static unsigned int crapvpn_headroom(const struct crapvpn_conf *conf,
 							CRAPVPN_OVERHEAD4);
 }
 
-/* Sends a sealed or packed datagram; consumes @skb, not the route. */
-static void crapvpn_send(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
-			 struct sock *sk, struct crapvpn_route *r,
-			 struct sk_buff *skb)
+/*
+ * The UDP and IP headers in front of a sealed datagram or a batch, as
+ * udp_tunnel_xmit_skb() and udp_tunnel6_xmit_skb() put them, and out. Those
+ * return nothing: the IP layer's verdict is needed to count what was sent
+ * and what was refused (by netfilter, a full qdisc, a device that is
+ * down). Like them in Debian's 6.12 and 7.2, it bounds how deep tunnels
+ * may nest: a route to the peer through another tunnel that leads back
+ * here would otherwise recurse until the core's own limit, deeper than a
+ * tunnel's stack frames allow. Consumes @skb, not the route; returns 0 or
+ * the error (-ELOOP: nested too deep).
+ */
+static int crapvpn_send(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
+			struct sock *sk, struct crapvpn_route *r,
+			struct sk_buff *skb)
 {
-	struct net_device *dev = cv->dev;
-	bool xnet = !net_eq(cv->net, dev_net(dev));
-	__be16 sport = htons(conf->p.port);
-	__be16 dport = htons(conf->p.peer_port);
+	struct net *net = dev_net(r->dst->dev);
+	struct udphdr *uh;
+	int err;
 
-	dst_hold(r->dst);
-	if (conf->p.peer.sa.sa_family == AF_INET) {
-		/* No DF: larger datagrams fragment, as the userspace ones do. */
-		crapvpn_xmit4(container_of(r->dst, struct rtable, dst), sk, skb, r->saddr4,
-			      conf->p.peer.sin.sin_addr.s_addr, 0,
-			      ip4_dst_hoplimit(r->dst), 0, sport, dport,
-			      xnet, false);
-		return;
+	if (unlikely(dev_recursion_level() > IP_TUNNEL_RECURSION_LIMIT)) {
+		kfree_skb(skb);
+		return -ELOOP;
 	}
-	skb_scrub_packet(skb, xnet);
-	skb->ignore_df = 1;
-	crapvpn_xmit6(r->dst, sk, skb, dev, &r->saddr6,
-		      &conf->p.peer.sin6.sin6_addr, 0,
-		      ip6_dst_hoplimit(r->dst), 0, sport, dport, false);
+	skb_scrub_packet(skb, !net_eq(cv->net, dev_net(cv->dev)));
+	skb_clear_hash_if_not_l4(skb);
+	__skb_push(skb, sizeof(*uh));
+	skb_reset_transport_header(skb);
+	uh = udp_hdr(skb);
+	uh->source = htons(conf->p.port);
+	uh->dest = htons(conf->p.peer_port);
+	uh->len = htons(skb->len);
+	dst_hold(r->dst);
+	skb_dst_set(skb, r->dst);
+
+	if (conf->p.peer.sa.sa_family == AF_INET) {
+		__be32 daddr = conf->p.peer.sin.sin_addr.s_addr;
+		struct iphdr *iph;
+
+		udp_set_csum(false, skb, r->saddr4, daddr, skb->len);
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		iph = skb_push(skb, sizeof(*iph));
+		skb_reset_network_header(skb);
+		/* No DF: larger datagrams fragment, as the userspace ones do. */
+		*iph = (struct iphdr) {
+			.version = 4,
+			.ihl = sizeof(*iph) >> 2,
+			.ttl = ip4_dst_hoplimit(r->dst),
+			.protocol = IPPROTO_UDP,
+			.saddr = r->saddr4,
+			.daddr = daddr,
+		};
+		__ip_select_ident(net, iph, skb_shinfo(skb)->gso_segs ?: 1);
+		dev_xmit_recursion_inc();
+		err = ip_local_out(net, sk, skb);
+		dev_xmit_recursion_dec();
+	} else {
+		const struct in6_addr *daddr = &conf->p.peer.sin6.sin6_addr;
+		struct ipv6hdr *ip6h;
+
+		udp6_set_csum(false, skb, &r->saddr6, daddr, skb->len);
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		skb->ignore_df = 1;
+		ip6h = skb_push(skb, sizeof(*ip6h));
+		skb_reset_network_header(skb);
+		ip6_flow_hdr(ip6h, 0, 0);
+		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
+		ip6h->nexthdr = IPPROTO_UDP;
+		ip6h->hop_limit = ip6_dst_hoplimit(r->dst);
+		ip6h->saddr = r->saddr6;
+		ip6h->daddr = *daddr;
+		dev_xmit_recursion_inc();
+		err = ip6_local_out(net, sk, skb);
+		dev_xmit_recursion_dec();
+	}
+	return net_xmit_eval(err);
+}
+
+/* Counts @n datagrams carrying @bytes of inner packets: sent, or not. */
+static void crapvpn_count_tx(struct crapvpn_dev *cv, int err, unsigned int n,
+			     unsigned int bytes)
+{
+	if (likely(!err))
+		dev_sw_netstats_tx_add(cv->dev, n, bytes);
+	else
+		atomic_long_add(n, &cv->drops[err == -ELOOP ?
+					      CRAPVPN_DROP_TX_LOOP :
+					      CRAPVPN_DROP_TX_XMIT]);
 }
 
 /*
@@ -1066,7 +1131,9 @@ static void crapvpn_send_one(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 			     struct sock *sk, struct crapvpn_route *r,
 			     struct sk_buff *skb)
 {
-	if (unlikely(skb->len > crapvpn_max_inner(conf))) {
+	unsigned int len = skb->len;
+
+	if (unlikely(len > crapvpn_max_inner(conf))) {
 		crapvpn_count_drop(cv, CRAPVPN_DROP_TX_TOO_BIG);
 		kfree_skb(skb);
 		return;
@@ -1077,7 +1144,7 @@ static void crapvpn_send_one(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 		crapvpn_count_drop(cv, CRAPVPN_DROP_TX_NOMEM);
 		return;
 	}
-	crapvpn_send(cv, conf, sk, r, skb);
+	crapvpn_count_tx(cv, crapvpn_send(cv, conf, sk, r, skb), 1, len);
 }
 
 /*
@@ -1178,7 +1245,7 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	if (!skb)
 		return false;
 	skb_reserve(skb, headroom);
-	skb->dev = cv->dev;	/* the IPv4 tunnel core counts on skb->dev */
+	skb->dev = cv->dev;	/* as a single datagram has it */
 	/*
 	 * Keep what a single datagram, which reuses the inner skb, keeps:
 	 * the inner flow's hash (the outer 5-tuple is the tunnel's, so a
@@ -1208,14 +1275,8 @@ static bool crapvpn_send_gso(struct crapvpn_dev *cv, struct crapvpn_conf *conf,
 	skb->ip_summed = CHECKSUM_PARTIAL;
 	skb->csum_start = skb_headroom(skb) - sizeof(struct udphdr);
 	skb->csum_offset = offsetof(struct udphdr, check);
-	/*
-	 * The tunnel core counts one packet of skb->len minus the inner
-	 * network offset: put it where that leaves the inner bytes, and count
-	 * the other packets here.
-	 */
-	skb_set_inner_network_header(skb, n * CRAPVPN_HDR_LEN);
-	dev_sw_netstats_tx_add(cv->dev, n - 1, 0);
-	crapvpn_send(cv, conf, sk, r, skb);
+	crapvpn_count_tx(cv, crapvpn_send(cv, conf, sk, r, skb), n,
+			 bytes - n * CRAPVPN_HDR_LEN);
 	return true;
 }
 
@@ -1407,7 +1468,8 @@ static void crapvpn_get_stats64(struct net_device *dev,
 			    d[CRAPVPN_DROP_TX_LOOP] + d[CRAPVPN_DROP_TX_TOO_BIG];
 	stats->tx_dropped += d[CRAPVPN_DROP_TX_NOT_IP] +
 			     d[CRAPVPN_DROP_TX_NO_PEER] +
-			     d[CRAPVPN_DROP_TX_NOMEM];
+			     d[CRAPVPN_DROP_TX_NOMEM] +
+			     d[CRAPVPN_DROP_TX_XMIT];
 }
 
 static const struct net_device_ops crapvpn_netdev_ops = {

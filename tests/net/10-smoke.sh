@@ -52,6 +52,28 @@ big() {
 big cv4 10.99.0.4 $((65535 - 36 - 28))
 big cv6 10.99.0.6 $((65535 - 16 - 28))
 
+# A routing loop through two tunnels: cvx's peer is routed through cvy and
+# cvy's through cvx, so each packet would recurse through both until the
+# stack overflows. The nesting is cut after a few levels (as the kernel's
+# own tunnels cut it since 6.12) and counted as tx_drop_loop; the kernel
+# and the other tunnels go on.
+loop_pair() {
+	ipa link add cvx type crapvpn key "$KEY" peer 10.98.0.2 port 1401 &&
+	ipa link add cvy type crapvpn key "$KEY" peer 10.98.1.2 port 1402 &&
+	ipa addr add 10.98.2.1 peer 10.98.2.2 dev cvx &&
+	ipa link set cvx up && ipa link set cvy up &&
+	ipa route add 10.98.0.2/32 dev cvy && ipa route add 10.98.1.2/32 dev cvx
+}
+if check "cvx and cvy, each routed through the other" loop_pair; then
+	check_fails "a ping into the loop is not answered" \
+		n a ping -c 3 -i 0.2 -W 1 10.98.2.2
+	check_ge "tx_drop_loop counts the cut (cvx + cvy)" \
+		$(($(ethtool_stat a cvx tx_drop_loop) + $(ethtool_stat a cvy tx_drop_loop))) 3
+	check "the other tunnels still carry pings" n a ping -c 2 -i 0.2 -W 5 198.51.100.2
+	ipa link del cvx
+	ipa link del cvy
+fi
+
 # Which XOR runs: packets of 512 bytes or more in AVX2 registers when the
 # CPU has them, the rest (or all, without AVX2) in the scalar code. The
 # function tracer counts the calls while two pings of one size cross (each

@@ -4,7 +4,9 @@
 # device must not trip over it), a qdisc builds a queue (TCP Small Queues
 # must see the tunnel's packets in it, as it sees FOU's), and a NIC reads
 # skb->encapsulation to offer an inner checksum (crapvpn must not pass on
-# the inner packet's, whose headers are ciphertext on the wire). Each part
+# the inner packet's, whose headers are ciphertext on the wire), and the
+# IP layer below the tunnel may refuse a datagram (netfilter, a full
+# qdisc): the counters must say what was sent and what was not. Each part
 # says what stands in for the real thing.
 . "$(dirname "$0")/lib.sh"
 
@@ -213,5 +215,85 @@ elif check "FOU (ipip) inside cv4, GSO off" eval 'ipa link show cv4 >/dev/null 2
 		skip "the probe's positive control: no fou0 (part 2 did not run)"
 	fi
 	enc_probe off
+fi
+
+# ---- 4. What the IP layer refuses is counted, datagram by datagram ---------
+# netfilter dropping the tunnel's datagrams in a's output stands in for
+# any refusal below the tunnel (a full qdisc, a device that is down). An
+# inner UDP GSO burst (one sendmsg, UDP_SEGMENT) leaves cv4 and cv6 as one
+# outer UDP GSO packet of N datagrams: each is counted, as sent in
+# tx_packets and tx_bytes (inner bytes) when the IP layer takes it, else in
+# tx_drop_xmit and tx_dropped; so is each datagram of a plain ping.
+N=10 SIZE=1000
+# burst NS DST PORT: N inner datagrams of SIZE bytes in one sendmsg
+burst() {
+	n "$1" python3 -c 'import socket, sys
+dst, port, k, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_UDP, 103, size)	# UDP_SEGMENT
+s.sendto(bytes(k * size), (dst, port))' "$2" "$3" "$N" "$SIZE"
+}
+# tx_counts NS DEV: "tx_packets tx_bytes tx_dropped tx_drop_xmit" (a
+# module without tx_drop_xmit: 0)
+tx_counts() {
+	local x
+	x=$(ethtool_stat "$1" "$2" tx_drop_xmit)
+	echo "$(link_stat "$1" "$2" tx_packets) $(link_stat "$1" "$2" tx_bytes)" \
+		"$(link_stat "$1" "$2" tx_dropped) ${x:-0}"
+}
+# tx_moved NS DEV BEFORE: how each of tx_counts moved since BEFORE
+tx_moved() {
+	local now
+	now=$(tx_counts "$1" "$2")
+	set -- $3 $now
+	echo "packets $(($5 - $1)) bytes $(($6 - $2)) dropped $(($7 - $3))" \
+		"xmit $(($8 - $4))"
+}
+# quiet NS DEV: DEV stops sending IPv6 router solicitations (every few
+# seconds, on kernels that give it a link-local address); wait (up to
+# 45 s) until it sends nothing of its own for 3 s: a new device's IPv6
+# addresses are announced (MLD) at first.
+quiet() {
+	local i t
+	n "$1" sysctl -qw "net.ipv6.conf.$2.router_solicitations=0" || return
+	for ((i = 0; i < 15; i++)); do
+		t=$(link_stat "$1" "$2" tx_packets)
+		sleep 3
+		[ "$(link_stat "$1" "$2" tx_packets)" = "$t" ] && return 0
+	done
+	return 1
+}
+# refused DEV INNER_DST PORT IP_HEADER_BYTES
+refused() {
+	local dev=$1 dst=$2 port=$3 iph=$4 t0 r0
+	check "$dev: a sends nothing of its own" quiet a "$dev"
+	check "nft drops a's UDP to port $port" n a nft "add table inet cvtx;
+		add chain inet cvtx out { type filter hook output priority 0; };
+		add rule inet cvtx out udp dport $port drop"
+	t0=$(tx_counts a "$dev")
+	check "$dev: a sends $N datagrams in one UDP GSO burst" burst a "$dst" 7200
+	check_eq "$dev, refused burst: nothing sent, each datagram dropped" \
+		"$(tx_moved a "$dev" "$t0")" "packets 0 bytes 0 dropped $N xmit $N"
+	t0=$(tx_counts a "$dev")
+	n a ping -c 3 -i 0.2 -W 1 "$dst" >/dev/null 2>&1
+	check_eq "$dev, refused pings: nothing sent, each dropped" \
+		"$(tx_moved a "$dev" "$t0")" "packets 0 bytes 0 dropped 3 xmit 3"
+	check "nft lets them through again" n a nft delete table inet cvtx
+	t0=$(tx_counts a "$dev")
+	r0=$(link_stat b "$dev" rx_packets)
+	check "$dev: the burst again" burst a "$dst" 7200
+	check_eq "$dev, burst sent: each datagram and its inner bytes counted" \
+		"$(tx_moved a "$dev" "$t0")" \
+		"packets $N bytes $((N * (SIZE + 8 + iph))) dropped 0 xmit 0"
+	wait_for 20 eval '[ $(($(link_stat b '"$dev"' rx_packets) - r0)) -ge $N ]'
+	check_eq "$dev: b received the $N datagrams" \
+		$(($(link_stat b "$dev" rx_packets) - r0)) "$N"
+}
+if ! command -v nft >/dev/null; then
+	skip "refused datagrams: no nft"
+elif check "cv4 and cv6 between a and b" eval 'ipa link show cv4 >/dev/null 2>&1 ||
+	tunnel4; ipa link show cv6 >/dev/null 2>&1 || tunnel6'; then
+	refused cv4 198.51.100.2 1337 20
+	refused cv6 fd00:6::2 1338 40
 fi
 finish
