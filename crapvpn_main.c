@@ -2,10 +2,11 @@
 /*
  * crapvpn: the CrapVPN tunnel as a kernel network device.
  *
- * A crapvpn device is a layer-3 point-to-point link. Each IP packet sent to
- * it is XORed with a repeating key, prefixed with an 8-byte header and sent
- * in one UDP datagram to the peer; datagrams arriving at the device's UDP
- * port are checked, XORed back and handed to the stack. The bytes on the
+ * A crapvpn device is a layer-3 point-to-point link, or with mode l2 an
+ * Ethernet device. Each IP packet (or frame) sent to it is XORed with a
+ * repeating key, prefixed with an 8-byte header and sent in one UDP
+ * datagram to the peer; datagrams arriving at the device's UDP port are
+ * checked, XORed back and handed to the stack. The bytes on the
  * wire are those of the userspace CrapVPN, so either end can be either.
  *
  * The configuration (key, peer, ports, local address) lives in one
