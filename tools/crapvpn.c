@@ -88,14 +88,8 @@ int is_help(const char *s)
 
 int help(void)
 {
-	const struct cv_option *o;
-	char word[32];
-
 	fputs(usage_head, stdout);
-	for (o = cv_options; o->name; o++) {
-		snprintf(word, sizeof(word), "%s %s", o->name, o->arg);
-		printf("  %-25s%s\n", word, o->help);
-	}
+	cv_print_options(stdout, 0, 25);
 	fputs(usage_tail, stdout);
 	return 0;
 }

@@ -291,6 +291,19 @@ const struct cv_option cv_options[] = {
 	{ NULL }
 };
 
+void cv_print_options(FILE *f, unsigned int skip, int width)
+{
+	const struct cv_option *o;
+	char word[32];
+
+	for (o = cv_options; o->name; o++) {
+		if (o->flags & skip)
+			continue;
+		snprintf(word, sizeof(word), "%s %s", o->name, o->arg);
+		fprintf(f, "  %-*s%s\n", width, word, o->help);
+	}
+}
+
 int cv_set_option(struct cv_config *c, const char *name, char *val,
 		  unsigned int skip, const struct cv_option **opt,
 		  const char **err)

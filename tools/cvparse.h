@@ -8,6 +8,7 @@
 #define CVPARSE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
@@ -124,6 +125,12 @@ enum { CV_OK, CV_UNKNOWN, CV_NO_VALUE, CV_TWICE, CV_BAD };
 int cv_set_option(struct cv_config *c, const char *name, char *val,
 		  unsigned int skip, const struct cv_option **opt,
 		  const char **err);
+
+/*
+ * Lists the options for a help text, "  NAME ARG" padded to width, then
+ * the help; options with a flag in skip are left out.
+ */
+void cv_print_options(FILE *f, unsigned int skip, int width);
 
 /* A local address that is not "any" of the other family than the peer. */
 int cv_families_differ(const struct cv_config *c);

@@ -62,19 +62,11 @@ int print_color_uint(int out, int color, const char *json_key,
 /* The options come from cv_options[], as crapvpn --help lists them. */
 static void usage(FILE *f)
 {
-	const struct cv_option *o;
-	char word[32];
-
 	fputs("Usage: ip link add DEV type crapvpn OPTIONS\n"
 	      "       ip link set DEV type crapvpn OPTIONS   (only those given change)\n"
 	      "\n"
 	      "OPTIONS:\n", f);
-	for (o = cv_options; o->name; o++) {
-		if (o->flags & CV_NOT_IP)	/* ip has its own */
-			continue;
-		snprintf(word, sizeof(word), "%s %s", o->name, o->arg);
-		fprintf(f, "  %-16s%s\n", word, o->help);
-	}
+	cv_print_options(f, CV_NOT_IP, 16);	/* ip has its own mtu */
 	fputs("\n"
 	      "A key must be given to add; through ip link, keys of up to about\n"
 	      "900 bytes fit. The key is never shown.\n", f);
