@@ -55,8 +55,8 @@ big cv6 10.99.0.6 $((65535 - 16 - 28))
 # A routing loop through two tunnels: cvx's peer is routed through cvy and
 # cvy's through cvx, so each packet would recurse through both until the
 # stack overflows. The nesting is cut after a few levels (as the kernel's
-# own tunnels cut it since 6.12) and counted as tx_drop_loop; the kernel
-# and the other tunnels go on.
+# own tunnels cut it in Debian's 6.12 and 7.2) and counted as tx_drop_loop;
+# the kernel and the other tunnels go on.
 loop_pair() {
 	ipa link add cvx type crapvpn key "$KEY" peer 10.98.0.2 port 1401 &&
 	ipa link add cvy type crapvpn key "$KEY" peer 10.98.1.2 port 1402 &&
